@@ -1,0 +1,53 @@
+"""The Flask application factory. ``flask run`` finds ``create_app`` here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from logging_setup import configure_logging
+from services import EXTENSION_KEY, build_services
+from settings import load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings(test_config)
+    configure_logging(str(settings.get("log_level", default="INFO")))
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app.extensions[EXTENSION_KEY] = build_services(settings)
+
+    register_blueprints(app)
+    register_commands(app)
+    register_error_handlers(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from channels.africastalking.ussd import blueprint as at_ussd
+
+    app.register_blueprint(at_ussd)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def register_commands(app: Flask) -> None:
+    from commands import register
+
+    register(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | HTTPException:
+        # Gateways read plain text; keep each error one line with its reason.
+        if error.response is not None:
+            return error.response
+        response = Response(f"{error.code} {error.name}: {error.description}\n", error.code or 500)
+        response.mimetype = "text/plain"
+        return response

@@ -1,0 +1,1 @@
+"""Africa's Talking: USSD (this package's ``ussd``) and SMS adapters. Thin translations only."""

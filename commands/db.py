@@ -1,0 +1,51 @@
+"""``flask db upgrade|downgrade|current|revision``: Alembic on the database DATABASE_URL names."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from services import current_services
+from storage import migrate
+
+
+def _url() -> str:
+    return current_services().settings.database_url
+
+
+@click.group("db", help="Database schema migrations (Alembic).")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def upgrade(revision: str) -> None:
+    """Bring the database to REVISION (default: the latest)."""
+    migrate.upgrade(_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def downgrade(revision: str) -> None:
+    """Step the database back to REVISION (e.g. -1, or base)."""
+    migrate.downgrade(_url(), revision)
+
+
+@db.command("current")
+@with_appcontext
+def current() -> None:
+    """Show the database's revision."""
+    migrate.current(_url())
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--empty", is_flag=True, help="Do not compare the models with the database.")
+@with_appcontext
+def revision(message: str, empty: bool) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    migrate.revision(_url(), message, autogenerate=not empty)

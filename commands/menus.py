@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+import click
+
+menus = click.Group("menus")

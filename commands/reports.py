@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+import click
+
+reports = click.Group("reports")

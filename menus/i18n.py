@@ -1,0 +1,64 @@
+"""System strings (navigation, hints, prompts that are not part of a tree) through Babel.
+
+Tree texts live in the tree, per language, so CSO admins edit them with the tree. Everything else
+the reporter reads is an English msgid marked with ``N_`` in the code, extracted by ``pybabel``
+into ``locales/`` and translated there. Catalogs are read from the ``.po`` files with Babel's own
+reader, so a fresh checkout needs no compile step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from . import gsm
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark a string for extraction; it is translated later, in the reporter's language."""
+    return message
+
+
+class Catalog:
+    """Translations of system strings per language, already transliterated to GSM-7."""
+
+    def __init__(self, translations: dict[str, dict[str, str]]) -> None:
+        self._translations = translations
+
+    @classmethod
+    def load(cls, directory: Path = LOCALES_DIR, domain: str = "messages") -> Catalog:
+        translations: dict[str, dict[str, str]] = {}
+        if directory.is_dir():
+            for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{domain}.po")):
+                lang = po_path.parent.parent.name
+                with po_path.open("rb") as handle:
+                    catalog = read_po(handle, locale=lang)
+                messages: dict[str, str] = {}
+                for message in catalog:
+                    if message.id and message.string and not message.fuzzy:
+                        if isinstance(message.id, str) and isinstance(message.string, str):
+                            messages[message.id] = gsm.to_gsm(message.string)
+                translations[lang] = messages
+        return cls(translations)
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self._translations)
+
+    def gettext(self, language: str | None, message: str) -> str:
+        """The message in ``language``, falling back to the English msgid."""
+        if language:
+            found = self._translations.get(language, {}).get(message)
+            if found:
+                return found
+        return gsm.to_gsm(message)
+
+    def missing(self, language: str, messages: list[str]) -> list[str]:
+        """Which of ``messages`` have no translation in ``language`` (English needs none)."""
+        if language == "en":
+            return []
+        known = self._translations.get(language, {})
+        return [m for m in messages if m not in known]

@@ -1,0 +1,61 @@
+"""Session state: small plain data, serialised to JSON between turns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RESUME_NODE = "@resume"  # pseudo-node: "you have an unfinished report: 1 continue / 2 start again"
+CANCELLED_NODE = "@cancelled"  # pseudo-node: the conversation was cancelled by the reporter
+
+
+@dataclass
+class Frame:
+    """A screen we left, to come back to with ``0``: node, page, and how many answers existed."""
+
+    node: str
+    page: int
+    answers: int
+
+
+@dataclass
+class State:
+    tree_id: str
+    tree_version: int
+    node: str
+    language: str | None = None
+    page: int = 0
+    # Ordered answer entries: {"key", "node", "value", ...}; the last entry of a key wins.
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    stack: list[Frame] = field(default_factory=list)
+    ended: bool = False
+    reference: str | None = None
+    resume: dict[str, Any] | None = None  # the snapshot offered at RESUME_NODE
+
+    def values(self) -> dict[str, str]:
+        """Answer key -> stored value (skipped answers are absent)."""
+        out: dict[str, str] = {}
+        for entry in self.answers:
+            if entry.get("skipped"):
+                out.pop(entry["key"], None)
+            else:
+                out[entry["key"]] = entry["value"]
+        return out
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """Answer key -> its latest entry, skipped ones included."""
+        return {entry["key"]: entry for entry in self.answers}
+
+    @property
+    def unfinished(self) -> bool:
+        """A report has been started (at least one answer) and neither sent nor cancelled."""
+        return bool(self.answers) and not self.ended and self.node != RESUME_NODE
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> State:
+        data = dict(data)
+        data["stack"] = [Frame(**frame) for frame in data.get("stack", [])]
+        return cls(**data)

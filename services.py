@@ -1,0 +1,109 @@
+"""The service's parts, built once from the settings and shared by web handlers, commands and the worker.
+
+Flask keeps them in ``app.extensions["kufatilia"]``; ``current_services()`` reaches them inside an
+application context. Nothing here holds a reference to the app itself.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import redis
+from flask import current_app
+
+from menus.datasets import Datasets, load_default_datasets
+from menus.i18n import Catalog
+from menus.registry import TreeRegistry, load_registry
+from settings import PROJECT_DIR, Settings
+from storage.db import Database
+from storage.phones import PhoneVault
+from storage.redis_store import connect
+from storage.references import generate
+from storage.sessions import SessionStore
+
+EXTENSION_KEY = "kufatilia"
+
+
+@dataclass
+class Clock:
+    """The time, in one place, so that tests can fix it."""
+
+    timezone: ZoneInfo
+    fixed: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.fixed if self.fixed is not None else datetime.now(UTC)
+
+    def local_today(self) -> date:
+        return self.now().astimezone(self.timezone).date()
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    redis: redis.Redis
+    sessions: SessionStore
+    vault: PhoneVault
+    catalog: Catalog
+    datasets: Datasets
+    trees: TreeRegistry
+    clock: Clock
+    rng: random.Random | None = None  # None: references from the system's secure randomness
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def new_reference(self) -> str:
+        return generate(self.rng)
+
+    @property
+    def reference_source(self) -> Callable[[], str]:
+        return self.new_reference
+
+    def ussd_limits(self) -> list[int]:
+        ussd = self.settings.section("ussd")
+        limits = [int(ussd.get("screen_limit", 160))]
+        limits += [int(v) for v in (ussd.get("network_limits") or {}).values()]
+        return limits
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def tree_paths(settings: Settings) -> list[Path]:
+    paths = []
+    for entry in settings.get("trees", default=[]) or []:
+        path = Path(str(entry))
+        paths.append(path if path.is_absolute() else PROJECT_DIR / path)
+    return paths
+
+
+def build_services(settings: Settings) -> Services:
+    catalog = Catalog.load()
+    datasets = load_default_datasets()
+    ussd = settings.section("ussd")
+    sms = settings.section("sms")
+    limits = [int(ussd.get("screen_limit", 160)), int(sms.get("screen_limit", 160))]
+    limits += [int(v) for v in (ussd.get("network_limits") or {}).values()]
+    trees = load_registry(tree_paths(settings), datasets, catalog, limits)
+    client = connect(settings.redis_url, settings.instance_path)
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        redis=client,
+        sessions=SessionStore(client, str(settings.get("redis_prefix", default="kuf:"))),
+        vault=PhoneVault(settings.phone_key),
+        catalog=catalog,
+        datasets=datasets,
+        trees=trees,
+        clock=Clock(ZoneInfo(str(settings.get("timezone", default="Africa/Lubumbashi")))),
+    )
+
+
+def current_services() -> Services:
+    services: Services = current_app.extensions[EXTENSION_KEY]
+    return services

@@ -1,0 +1,98 @@
+"""Tables. Reporters appear only as a keyed hash and an encrypted copy of their number."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # ussd | sms
+    gateway: Mapped[str] = mapped_column(String(32))
+    # One report per gateway conversation: a repeated final request finds this and stops.
+    conversation_key: Mapped[str] = mapped_column(String(200), unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    tree_id: Mapped[str] = mapped_column(String(64))
+    tree_version: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    subcategory: Mapped[str | None] = mapped_column(String(96))
+    province_iso: Mapped[str | None] = mapped_column(String(8), index=True)
+    province_pcode: Mapped[str | None] = mapped_column(String(16))
+    province_name: Mapped[str | None] = mapped_column(String(64))
+    territory: Mapped[str | None] = mapped_column(String(96))
+    territory_pcode: Mapped[str | None] = mapped_column(String(16))
+    site: Mapped[str | None] = mapped_column(String(200))
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    occurred_until: Mapped[date | None] = mapped_column(Date)  # end of a range ("this week")
+    details: Mapped[str | None] = mapped_column(Text)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    network_code: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    reporter_hash: Mapped[str] = mapped_column(String(64), index=True)
+    reporter_encrypted: Mapped[str] = mapped_column(Text)
+
+
+class Reporter(Base):
+    """What we remember about a phone between sessions: only its chosen language."""
+
+    __tablename__ = "reporters"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UssdSessionLog(Base):
+    """Africa's Talking end-of-session notifications, to study where reporters drop off."""
+
+    __tablename__ = "ussd_session_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[str] = mapped_column(String(200), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    service_code: Mapped[str | None] = mapped_column(String(64))
+    network_code: Mapped[str | None] = mapped_column(String(16))
+    reporter_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    hops: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[str | None] = mapped_column(String(64))
+    last_node: Mapped[str | None] = mapped_column(String(64))
+    last_response: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)

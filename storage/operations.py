@@ -1,0 +1,139 @@
+"""Every write to the database goes through here. Callers own the transaction (``Database.transaction``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Report, Reporter, UssdSessionLog
+from .phones import PhoneVault
+
+WEEK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A report as the conversation finished it, before it is stored."""
+
+    reference: str
+    language: str
+    tree_id: str
+    tree_version: int
+    answers: dict[str, dict[str, Any]]
+    channel: str
+    gateway: str
+    conversation_key: str
+    network_code: str | None
+
+
+def _value(answers: dict[str, dict[str, Any]], key: str) -> str | None:
+    entry = answers.get(key)
+    if not entry or entry.get("skipped"):
+        return None
+    value = entry.get("value")
+    return str(value) if value not in (None, "") else None
+
+
+def occurrence(answers: dict[str, dict[str, Any]], today: date) -> tuple[date | None, date | None]:
+    """(occurred_on, occurred_until) from the "when" answer, relative to the reporter's today."""
+    typed = _value(answers, "date")
+    if typed:
+        try:
+            return date.fromisoformat(typed), None
+        except ValueError:
+            return None, None
+    when = _value(answers, "when")
+    if when == "today":
+        return today, None
+    if when == "yesterday":
+        return today - timedelta(days=1), None
+    if when == "this_week":
+        return today - timedelta(days=WEEK_DAYS - 1), today
+    return None, None
+
+
+def report_columns(answers: dict[str, dict[str, Any]], today: date) -> dict[str, Any]:
+    """The structured columns of a report, from the answers keyed as in the default tree."""
+    province = answers.get("province") or {}
+    territory = answers.get("territory") or {}
+    occurred_on, occurred_until = occurrence(answers, today)
+    province_code = _value(answers, "province")
+    territory_code = _value(answers, "territory")
+    return {
+        "category": _value(answers, "category"),
+        "subcategory": _value(answers, "subcategory"),
+        "province_iso": province_code if province_code not in (None, "other") else None,
+        "province_pcode": province.get("pcode"),
+        "province_name": province.get("label"),
+        "territory": territory.get("label") if territory_code not in (None, "unknown") else None,
+        "territory_pcode": territory.get("pcode"),
+        "site": _value(answers, "site"),
+        "occurred_on": occurred_on,
+        "occurred_until": occurred_until,
+        "details": _value(answers, "details"),
+    }
+
+
+def create_report(
+    session: Session,
+    submission: Submission,
+    *,
+    phone: str,
+    vault: PhoneVault,
+    now: datetime,
+    local_today: date,
+    fresh_reference: Callable[[], str],
+) -> tuple[Report, bool]:
+    """Store a submitted report once. Returns (report, created).
+
+    A conversation gives at most one report: a repeat of the final request returns the report
+    already stored. A reference already taken (rare: one in ~900,000) is replaced by a fresh one.
+    """
+    existing = session.scalar(
+        select(Report).where(Report.conversation_key == submission.conversation_key)
+    )
+    if existing is not None:
+        return existing, False
+    reference = submission.reference
+    while session.scalar(select(Report.id).where(Report.reference == reference)) is not None:
+        reference = fresh_reference()
+    report = Report(
+        reference=reference,
+        created_at=now,
+        channel=submission.channel,
+        gateway=submission.gateway,
+        conversation_key=submission.conversation_key,
+        language=submission.language,
+        tree_id=submission.tree_id,
+        tree_version=submission.tree_version,
+        answers=submission.answers,
+        network_code=submission.network_code,
+        status="new",
+        reporter_hash=vault.hash(phone),
+        reporter_encrypted=vault.encrypt(phone),
+        **report_columns(submission.answers, local_today),
+    )
+    session.add(report)
+    session.flush()
+    return report, True
+
+
+def remember_language(session: Session, phone_hash: str, language: str, now: datetime) -> None:
+    reporter = session.get(Reporter, phone_hash)
+    if reporter is None:
+        session.add(Reporter(phone_hash=phone_hash, language=language, updated_at=now))
+    else:
+        reporter.language = language
+        reporter.updated_at = now
+
+
+def record_ussd_session_end(session: Session, **fields: Any) -> UssdSessionLog:
+    log = UssdSessionLog(**fields)
+    session.add(log)
+    session.flush()
+    return log

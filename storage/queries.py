@@ -1,0 +1,82 @@
+"""Reads. Nothing here writes; handlers and commands ask here for what they show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Report, Reporter
+
+EXPORT_FIELDS = (
+    "reference", "created_at", "channel", "gateway", "language", "tree_id", "tree_version",
+    "category", "subcategory", "province", "province_pcode", "province_name", "territory",
+    "territory_pcode", "site", "occurred_on", "details", "network_code", "status",
+)
+
+
+def language_for(session: Session, phone_hash: str) -> str | None:
+    return session.scalar(select(Reporter.language).where(Reporter.phone_hash == phone_hash))
+
+
+def report_by_reference(session: Session, reference: str) -> Report | None:
+    return session.scalar(select(Report).where(Report.reference == reference))
+
+
+def report_by_conversation(session: Session, conversation_key: str) -> Report | None:
+    return session.scalar(select(Report).where(Report.conversation_key == conversation_key))
+
+
+def recent_reports(session: Session, limit: int = 50) -> list[Report]:
+    return list(
+        session.scalars(select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit))
+    )
+
+
+def iter_reports(session: Session, batch: int = 500) -> Iterator[Report]:
+    """Every report, oldest first, streamed in batches so an export never holds them all."""
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(select(Report).where(Report.id > last_id).order_by(Report.id).limit(batch))
+        )
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def occurred_text(report: Report) -> str:
+    """ISO 8601: a day, or an interval ``start/end`` for a range such as "this week"."""
+    if report.occurred_on is None:
+        return ""
+    if report.occurred_until is not None:
+        return f"{report.occurred_on.isoformat()}/{report.occurred_until.isoformat()}"
+    return report.occurred_on.isoformat()
+
+
+def export_row(report: Report) -> dict[str, Any]:
+    """A report as a flat record for CSV/JSONL. The reporter appears in no form at all."""
+    return {
+        "reference": report.reference,
+        "created_at": report.created_at.isoformat() if report.created_at else "",
+        "channel": report.channel,
+        "gateway": report.gateway,
+        "language": report.language,
+        "tree_id": report.tree_id,
+        "tree_version": report.tree_version,
+        "category": report.category or "",
+        "subcategory": report.subcategory or "",
+        "province": report.province_iso or "",
+        "province_pcode": report.province_pcode or "",
+        "province_name": report.province_name or "",
+        "territory": report.territory or "",
+        "territory_pcode": report.territory_pcode or "",
+        "site": report.site or "",
+        "occurred_on": occurred_text(report),
+        "details": report.details or "",
+        "network_code": report.network_code or "",
+        "status": report.status,
+    }
