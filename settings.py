@@ -135,7 +135,8 @@ def load_settings(
     production = str(data.get("environment")) == "production"
 
     secret_values = {
-        name: secret_override.get(name) or environ.get(name, "") for name in ("SECRET_KEY", "PHONE_KEY")
+        name: secret_override.get(name) or environ.get(name, "")
+        for name in ("SECRET_KEY", "PHONE_KEY")
     }
     missing = [name for name, value in secret_values.items() if not value]
     if missing:

@@ -89,7 +89,10 @@ def commit_events(
                 if created:
                     log.info(
                         "report %s stored (%s, %s, %s)",
-                        report.reference, origin.channel, report.category, report.language,
+                        report.reference,
+                        origin.channel,
+                        report.category,
+                        report.language,
                     )
                 if report.reference != outcome.state.reference:
                     outcome.state.reference = report.reference

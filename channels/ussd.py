@@ -60,7 +60,9 @@ class UssdService:
         self.resume_window = int(ussd.get("resume_window", 900))
         self.lock_timeout = float(ussd.get("lock_timeout", 3))
         self.default_limit = int(ussd.get("screen_limit", 160))
-        self.network_limits = {str(k): int(v) for k, v in (ussd.get("network_limits") or {}).items()}
+        self.network_limits = {
+            str(k): int(v) for k, v in (ussd.get("network_limits") or {}).items()
+        }
         self.default_tree = str(services.settings.get("default_tree", default="incident"))
         self.country_code = str(services.settings.get("default_country_code", default="243"))
 
@@ -76,18 +78,21 @@ class UssdService:
         with store.lock(CHANNEL, conversation, self.lock_timeout):
             stored = store.load(CHANNEL, conversation)
             seen = turn.cumulative
-            if stored is not None and seen is not None and stored.last_input == seen:
-                if stored.last_reply is not None:  # the gateway repeated itself
-                    return UssdReply(**stored.last_reply)
+            repeated = stored is not None and seen is not None and stored.last_input == seen
+            if repeated and stored is not None and stored.last_reply is not None:
+                return UssdReply(**stored.last_reply)  # the gateway repeated itself
             ctx = engine_context(self.services, self.limit_for(turn.network))
             current = self._advance(turn, stored, phone_hash, conversation, ctx)
             if current is None:  # a late copy of an earlier request: change nothing
                 assert stored is not None and stored.last_reply is not None
                 return UssdReply(**stored.last_reply)
             origin = Origin(
-                channel=CHANNEL, gateway=turn.gateway,
-                conversation_key=f"{CHANNEL}:{conversation}", phone=phone,
-                phone_hash=phone_hash, network_code=turn.network or None,
+                channel=CHANNEL,
+                gateway=turn.gateway,
+                conversation_key=f"{CHANNEL}:{conversation}",
+                phone=phone,
+                phone_hash=phone_hash,
+                network_code=turn.network or None,
             )
             try:
                 outcome = commit_events(
@@ -98,10 +103,15 @@ class UssdService:
                 outcome = self._unsaved(current.tree, stored, ctx)
             reply = UssdReply(text=outcome.screen.text, end=outcome.screen.end)
             state = outcome.state
+            resume: tuple[str, ResumePoint | None, int] | None
             if state.node == RESUME_NODE:
                 resume = None  # the offer itself must not erase what it offers
             elif state.unfinished:
-                resume = (phone_hash, ResumePoint(state.to_dict(), conversation), self.resume_window)
+                resume = (
+                    phone_hash,
+                    ResumePoint(state.to_dict(), conversation),
+                    self.resume_window,
+                )
             else:
                 resume = (phone_hash, None, self.resume_window)
             store.save(
@@ -112,7 +122,9 @@ class UssdService:
                     last_input=seen if seen is not None else turn.latest_input,
                     last_reply={"text": reply.text, "end": reply.end},
                     phone_hash=phone_hash,
-                    created_at=stored.created_at if stored else self.services.clock.now().timestamp(),
+                    created_at=stored.created_at
+                    if stored
+                    else self.services.clock.now().timestamp(),
                 ),
                 self.session_ttl,
                 resume=resume,
@@ -136,7 +148,9 @@ class UssdService:
         if tree is None or state is None or stored is None:
             tree = self.services.trees.current(self.default_tree)
             outcome = engine.start(
-                tree, ctx, language=self._language(phone_hash),
+                tree,
+                ctx,
+                language=self._language(phone_hash),
                 resume=self._resume(phone_hash, conversation, tree),
             )
             inputs = self._opening_inputs(turn)

@@ -58,7 +58,9 @@ class Datasets:
     def __contains__(self, name: object) -> bool:
         return name in self._sources
 
-    def get(self, name: str) -> DataSource:
+    def get(self, name: str | None) -> DataSource:
+        if name is None or name not in self._sources:
+            raise KeyError(f"unknown data source {name!r}")
         return self._sources[name]
 
     @property

@@ -17,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from . import gsm
-from .dates import format_date, parse_date
 from .datasets import Datasets, Item
+from .dates import format_date, parse_date
 from .i18n import N_, Catalog
 from .model import Node, Option, Route, Tree
 from .render import Footer, Layout, fit_lines, layout, page_count
@@ -46,9 +46,20 @@ MSG_CONTINUE = N_("Continue")
 MSG_START_AGAIN = N_("Start again")
 MSG_CANCELLED = N_("Report cancelled. Nothing was sent.")
 SYSTEM_MESSAGES = (
-    MSG_MORE, MSG_BACK, MSG_INVALID_CHOICE, MSG_INVALID_ANSWER, MSG_TOO_SHORT, MSG_TOO_LONG,
-    MSG_INVALID_NUMBER, MSG_INVALID_DATE, MSG_FUTURE_DATE, MSG_NO_MORE, MSG_RESUME,
-    MSG_CONTINUE, MSG_START_AGAIN, MSG_CANCELLED,
+    MSG_MORE,
+    MSG_BACK,
+    MSG_INVALID_CHOICE,
+    MSG_INVALID_ANSWER,
+    MSG_TOO_SHORT,
+    MSG_TOO_LONG,
+    MSG_INVALID_NUMBER,
+    MSG_INVALID_DATE,
+    MSG_FUTURE_DATE,
+    MSG_NO_MORE,
+    MSG_RESUME,
+    MSG_CONTINUE,
+    MSG_START_AGAIN,
+    MSG_CANCELLED,
 )
 
 
@@ -182,20 +193,34 @@ class View:
     reserve: int = 0
 
     def pages(self) -> int:
-        return page_count(self.header, self.lines, self.footer, self.back, self.limit - self.reserve)
+        return page_count(
+            self.header, self.lines, self.footer, self.back, self.limit - self.reserve
+        )
 
     def render(self, page: int, hint: str | None = None) -> Layout:
         return layout(
-            header=self.header, lines=self.lines, footer=self.footer, back=self.back,
-            page=page, limit=self.limit, hint=hint, reserve=self.reserve,
+            header=self.header,
+            lines=self.lines,
+            footer=self.footer,
+            back=self.back,
+            page=page,
+            limit=self.limit,
+            hint=hint,
+            reserve=self.reserve,
         )
 
 
 def hints(tree: Tree, node: Node, lang: str, catalog: Catalog) -> list[str]:
     """Every re-ask hint this node can show, in ``lang``."""
     if node.kind == "input":
-        messages = [MSG_TOO_SHORT, MSG_TOO_LONG, MSG_INVALID_NUMBER, MSG_INVALID_DATE,
-                    MSG_FUTURE_DATE, MSG_INVALID_ANSWER]
+        messages = [
+            MSG_TOO_SHORT,
+            MSG_TOO_LONG,
+            MSG_INVALID_NUMBER,
+            MSG_INVALID_DATE,
+            MSG_FUTURE_DATE,
+            MSG_INVALID_ANSWER,
+        ]
     else:
         messages = [MSG_INVALID_CHOICE, MSG_NO_MORE]
     found = [catalog.gettext(lang, m).replace("{max}", str(node.max_length)) for m in messages]
@@ -213,13 +238,13 @@ def _reserve(tree: Tree, node: Node, lang: str, header: str, ctx: Context) -> in
 def _effective_limit(
     header: str, lines: tuple[str, ...], foot: Footer, back: bool, reserve: int, ctx: Context
 ) -> int:
-    if ctx.stretch_limit and ctx.stretch_limit > ctx.limit:
-        if page_count(header, lines, foot, back, ctx.limit - reserve) > 1:
-            return ctx.stretch_limit
+    stretch = ctx.stretch_limit or 0
+    if stretch > ctx.limit and page_count(header, lines, foot, back, ctx.limit - reserve) > 1:
+        return stretch
     return ctx.limit
 
 
-def view(tree: Tree, node: Node, state: State, ctx: Context) -> View:
+def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = None) -> View:
     lang = language_of(tree, state)
     foot = footer(ctx, lang)
     back = bool(state.stack)
@@ -235,7 +260,7 @@ def view(tree: Tree, node: Node, state: State, ctx: Context) -> View:
     if node.kind == "confirm":
         # The summary shrinks (free text first) so that the question and its options stay whole.
         fixed = layout(header=header, lines=lines, footer=foot, back=back, page=0, limit=10_000)
-        budget = ctx.limit - gsm.length(fixed.text) - 1
+        budget = ctx.limit - gsm.length(fixed.text) - 1 - (gsm.length(hint) + 1 if hint else 0)
         summary = fit_lines(summary_lines(tree, node, state, ctx), budget)
         header = "\n".join([header, *summary]) if summary else header
         return View(header=header, lines=lines, back=back, footer=foot, limit=ctx.limit)
@@ -263,7 +288,7 @@ def display(tree: Tree, entry: dict[str, Any], lang: str) -> str:
                 return str(value)
         return gsm.to_gsm(str(value))
     if node.kind == "language":
-        return tree.language_names.get(value, value)
+        return str(tree.language_names.get(value, value))
     for option in node.options:
         if option.value == value:
             return _text(option.label, lang, tree)
@@ -279,6 +304,10 @@ def _first_shown(tree: Tree, entries: dict[str, dict[str, Any]], group: str, lan
     return ""
 
 
+def _filler(shown: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: shown.get(match.group(1), "")
+
+
 def summary_lines(tree: Tree, node: Node, state: State, ctx: Context) -> list[str]:
     lang = language_of(tree, state)
     entries = state.entries()
@@ -288,7 +317,7 @@ def summary_lines(tree: Tree, node: Node, state: State, ctx: Context) -> list[st
         shown = {group: _first_shown(tree, entries, group, lang) for group in groups}
         if groups and not any(shown.values()):
             continue
-        line = PLACEHOLDER.sub(lambda m: shown.get(m.group(1), ""), template)
+        line = PLACEHOLDER.sub(_filler(shown), template)
         line = re.sub(r"^[\s,:;/-]+|[\s,:;/-]+$", "", line)
         line = re.sub(r"([,:;/-])\s*[,:;/-]+", r"\1", line)
         if line:
@@ -303,12 +332,14 @@ def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> S
     lang = language_of(tree, state)
     _ = ctx.catalog.gettext
     if state.node == RESUME_NODE:
-        text = "\n".join([
-            *( [hint] if hint else [] ),
-            _(lang, MSG_RESUME),
-            f"1 {_(lang, MSG_CONTINUE)}",
-            f"2 {_(lang, MSG_START_AGAIN)}",
-        ])
+        text = "\n".join(
+            [
+                *([hint] if hint else []),
+                _(lang, MSG_RESUME),
+                f"1 {_(lang, MSG_CONTINUE)}",
+                f"2 {_(lang, MSG_START_AGAIN)}",
+            ]
+        )
         return Screen(text=gsm.truncate(text, ctx.limit), end=False)
     if state.node == CANCELLED_NODE:
         return Screen(text=gsm.truncate(_(lang, MSG_CANCELLED), ctx.limit), end=True)
@@ -316,7 +347,7 @@ def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> S
     if node.kind == "end":
         text = _text(node.text, lang, tree).replace("{reference}", state.reference or "-")
         return Screen(text=gsm.truncate(gsm.to_gsm(text), ctx.limit), end=True)
-    return Screen(text=view(tree, node, state, ctx).render(state.page, hint).text, end=False)
+    return Screen(text=view(tree, node, state, ctx, hint).render(state.page, hint).text, end=False)
 
 
 # Moving between nodes ----------------------------------------------------------------------
@@ -381,8 +412,11 @@ def start(
         language = None
     if resume is not None and resume.unfinished and resume.tree_version == tree.version:
         state = State(
-            tree_id=tree.id, tree_version=tree.version, node=RESUME_NODE,
-            language=resume.language or language, resume=resume.to_dict(),
+            tree_id=tree.id,
+            tree_version=tree.version,
+            node=RESUME_NODE,
+            language=resume.language or language,
+            resume=resume.to_dict(),
         )
         return Outcome(render(tree, state, ctx), state)
     state = fresh_state(tree, language)
@@ -456,7 +490,9 @@ def _step_choice(tree: Tree, state: State, node: Node, text: str, ctx: Context) 
     number = int(text) if _NUMBER.match(text) else 0
     if not 1 <= number <= len(available):
         message = _text(node.error, lang, tree) if node.error else None
-        return _reask(tree, state, ctx, message or ctx.catalog.gettext(lang, MSG_INVALID_CHOICE), text)
+        return _reask(
+            tree, state, ctx, message or ctx.catalog.gettext(lang, MSG_INVALID_CHOICE), text
+        )
     choice = available[number - 1]
     events: list[Event] = []
     if node.kind == "language":
@@ -481,8 +517,11 @@ def _step_choice(tree: Tree, state: State, node: Node, text: str, ctx: Context) 
         state.reference = reference
         events.append(
             ReportSubmitted(
-                reference=reference, language=lang, tree_id=tree.id,
-                tree_version=tree.version, answers=state.entries(),
+                reference=reference,
+                language=lang,
+                tree_id=tree.id,
+                tree_version=tree.version,
+                answers=state.entries(),
             )
         )
     elif choice.value is not None:
@@ -542,7 +581,18 @@ def current_screen(tree: Tree, state: State, ctx: Context) -> Screen:
 
 
 __all__ = [
-    "Cancelled", "Context", "Event", "InvalidInput", "LanguageChosen", "Outcome",
-    "ReportSubmitted", "ResumeDeclined", "Resumed", "Screen", "State", "start", "step",
+    "Cancelled",
+    "Context",
+    "Event",
+    "InvalidInput",
+    "LanguageChosen",
+    "Outcome",
+    "ReportSubmitted",
+    "ResumeDeclined",
+    "Resumed",
+    "Screen",
+    "State",
     "render",
+    "start",
+    "step",
 ]

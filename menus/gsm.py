@@ -2,7 +2,7 @@
 
 Every screen we send over USSD or SMS is rendered in this alphabet. A single character outside it
 makes the operator switch the whole message to UCS-2, halving the room, so we transliterate
-instead (``ê`` -> ``e``, ``’`` -> ``'``) and count the escape-table characters as two.
+instead (``ê`` -> ``e``, a curly quote -> ``'``) and count the escape-table characters as two.
 """
 
 from __future__ import annotations
@@ -25,14 +25,64 @@ _EXTENSION = frozenset(EXTENSION)
 # Common characters outside the alphabet with the replacement a reader expects. Anything not
 # listed falls back to its decomposition without accents, then to "?".
 _REPLACEMENTS = {
-    "ç": "c", "Ç": "C", "â": "a", "ê": "e", "ë": "e", "î": "i", "ï": "i", "ô": "o", "û": "u",
-    "ÿ": "y", "À": "A", "Â": "A", "È": "E", "Ê": "E", "Ë": "E", "Î": "I", "Ï": "I", "Ô": "O",
-    "Ù": "U", "Û": "U", "Ÿ": "Y", "œ": "oe", "Œ": "OE", "á": "a", "í": "i", "ó": "o", "ú": "u",
-    "Á": "A", "Í": "I", "Ó": "O", "Ú": "U", "ã": "a", "õ": "o",
-    "’": "'", "‘": "'", "‚": "'", "′": "'", "`": "'", "´": "'",
-    "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "″": '"',
-    "…": "...", "–": "-", "—": "-", "‑": "-", "−": "-", "•": "-", "·": ".",
-    "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\t": " ", "\r": "",
+    "ç": "c",
+    "Ç": "C",
+    "â": "a",
+    "ê": "e",
+    "ë": "e",
+    "î": "i",
+    "ï": "i",
+    "ô": "o",
+    "û": "u",
+    "ÿ": "y",
+    "À": "A",
+    "Â": "A",
+    "È": "E",
+    "Ê": "E",
+    "Ë": "E",
+    "Î": "I",
+    "Ï": "I",
+    "Ô": "O",
+    "Ù": "U",
+    "Û": "U",
+    "Ÿ": "Y",
+    "œ": "oe",
+    "Œ": "OE",
+    "á": "a",
+    "í": "i",
+    "ó": "o",
+    "ú": "u",
+    "Á": "A",
+    "Í": "I",
+    "Ó": "O",
+    "Ú": "U",
+    "ã": "a",
+    "õ": "o",
+    "’": "'",
+    "‘": "'",
+    "‚": "'",
+    "′": "'",
+    "`": "'",
+    "´": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "«": '"',
+    "»": '"',
+    "″": '"',
+    "…": "...",
+    "–": "-",
+    "—": "-",
+    "‑": "-",
+    "−": "-",
+    "•": "-",
+    "·": ".",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u2007": " ",
+    "\t": " ",
+    "\r": "",
 }
 
 SEGMENT_GSM = 160
@@ -56,9 +106,7 @@ def _replace(ch: str) -> str:
         return ch
     if ch in _REPLACEMENTS:
         return _REPLACEMENTS[ch]
-    stripped = "".join(
-        c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-    )
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     if stripped and all(c in _SAFE_BASIC for c in stripped):
         return stripped
     return "?"

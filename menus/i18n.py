@@ -38,9 +38,9 @@ class Catalog:
                     catalog = read_po(handle, locale=lang)
                 messages: dict[str, str] = {}
                 for message in catalog:
-                    if message.id and message.string and not message.fuzzy:
-                        if isinstance(message.id, str) and isinstance(message.string, str):
-                            messages[message.id] = gsm.to_gsm(message.string)
+                    usable = message.id and message.string and not message.fuzzy
+                    if usable and isinstance(message.id, str) and isinstance(message.string, str):
+                        messages[message.id] = gsm.to_gsm(message.string)
                 translations[lang] = messages
         return cls(translations)
 

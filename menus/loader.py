@@ -187,8 +187,10 @@ def parse_tree(document: Any, source: str = "<memory>") -> Tree:
         spec += 1
 
     languages = document.get("languages")
-    if not isinstance(languages, list) or not languages or not all(
-        isinstance(x, str) for x in languages
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(x, str) for x in languages)
     ):
         raise TreeError(source, ["languages must be a non-empty list of language codes"])
     reader = _Reader(tuple(languages))

@@ -78,7 +78,9 @@ def _check_structure(tree: Tree, datasets: Datasets) -> list[str]:
             if node.key:
                 for i, option in enumerate(node.options, 1):
                     if option.action is None and option.value is None:
-                        problems.append(f"{where} option {i}: needs a 'value' to store under '{node.key}'")
+                        problems.append(
+                            f"{where} option {i}: needs a 'value' to store under '{node.key}'"
+                        )
             if len(node.options) > engine.MAX_CHOICES:
                 problems.append(f"{where}: more than {engine.MAX_CHOICES} options")
         if node.kind in ("language", "input") and not node.next:
@@ -121,7 +123,9 @@ def _check_structure(tree: Tree, datasets: Datasets) -> list[str]:
                 for group in engine.PLACEHOLDER.findall(template):
                     for key in group.split("|"):
                         if key not in keys:
-                            problems.append(f"{where}: summary names '{key}', which no node answers")
+                            problems.append(
+                                f"{where}: summary names '{key}', which no node answers"
+                            )
     return problems
 
 
@@ -142,7 +146,8 @@ def _check_paths(tree: Tree) -> list[str]:
         if node_id not in seen:
             problems.append(f"node '{node_id}': cannot be reached from the start")
     ending = {
-        n.id for n in tree.nodes.values()
+        n.id
+        for n in tree.nodes.values()
         if n.kind == "end" or any(o.action == "cancel" for o in n.options)
     }
     changed = True
@@ -199,7 +204,9 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
             if node.kind == "end":
                 text = node.text.get(lang, "").replace("{reference}", REFERENCE_SAMPLE)
                 if gsm.length(text) > limit:
-                    problems.append(f"{where}: screen is {gsm.length(text)} characters, limit {limit}")
+                    problems.append(
+                        f"{where}: screen is {gsm.length(text)} characters, limit {limit}"
+                    )
                 continue
             for state in _sample_states(tree, node, lang, datasets):
                 try:
@@ -228,9 +235,13 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
     for lang in tree.languages:
         for pseudo in (RESUME_NODE, CANCELLED_NODE):
             state = State(tree.id, tree.version, pseudo, lang)
-            text = engine.render(tree, state, ctx, catalog.gettext(lang, engine.MSG_INVALID_CHOICE)).text
+            text = engine.render(
+                tree, state, ctx, catalog.gettext(lang, engine.MSG_INVALID_CHOICE)
+            ).text
             if gsm.length(text) >= limit and pseudo == RESUME_NODE:
-                problems.append(f"system screen {pseudo} ({lang}): does not fit in {limit} characters")
+                problems.append(
+                    f"system screen {pseudo} ({lang}): does not fit in {limit} characters"
+                )
     return problems
 
 

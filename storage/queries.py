@@ -11,9 +11,25 @@ from sqlalchemy.orm import Session
 from .models import Report, Reporter
 
 EXPORT_FIELDS = (
-    "reference", "created_at", "channel", "gateway", "language", "tree_id", "tree_version",
-    "category", "subcategory", "province", "province_pcode", "province_name", "territory",
-    "territory_pcode", "site", "occurred_on", "details", "network_code", "status",
+    "reference",
+    "created_at",
+    "channel",
+    "gateway",
+    "language",
+    "tree_id",
+    "tree_version",
+    "category",
+    "subcategory",
+    "province",
+    "province_pcode",
+    "province_name",
+    "territory",
+    "territory_pcode",
+    "site",
+    "occurred_on",
+    "details",
+    "network_code",
+    "status",
 )
 
 
@@ -31,7 +47,9 @@ def report_by_conversation(session: Session, conversation_key: str) -> Report | 
 
 def recent_reports(session: Session, limit: int = 50) -> list[Report]:
     return list(
-        session.scalars(select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit))
+        session.scalars(
+            select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
+        )
     )
 
 
@@ -40,7 +58,9 @@ def iter_reports(session: Session, batch: int = 500) -> Iterator[Report]:
     last_id = 0
     while True:
         rows = list(
-            session.scalars(select(Report).where(Report.id > last_id).order_by(Report.id).limit(batch))
+            session.scalars(
+                select(Report).where(Report.id > last_id).order_by(Report.id).limit(batch)
+            )
         )
         if not rows:
             return

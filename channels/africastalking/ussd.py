@@ -27,7 +27,9 @@ blueprint = Blueprint("africastalking_ussd", __name__)
 
 
 def _token() -> str:
-    return str(current_services().settings.get("gateways", GATEWAY, "callback_token", default="") or "")
+    return str(
+        current_services().settings.get("gateways", GATEWAY, "callback_token", default="") or ""
+    )
 
 
 def _ussd_body(text: str, end: bool) -> str:
@@ -87,8 +89,18 @@ def session_event() -> Response:
     require_token(_token())
     fields = form_fields(
         ("sessionId", "status"),
-        ("date", "serviceCode", "networkCode", "phoneNumber", "cost", "durationInMillis",
-         "hopsCount", "input", "lastAppResponse", "errorMessage"),
+        (
+            "date",
+            "serviceCode",
+            "networkCode",
+            "phoneNumber",
+            "cost",
+            "durationInMillis",
+            "hopsCount",
+            "input",
+            "lastAppResponse",
+            "errorMessage",
+        ),
     )
     if isinstance(fields, str):
         return bad_request(fields)
