@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 RESUME_NODE = "@resume"  # pseudo-node: "you have an unfinished report: 1 continue / 2 start again"
@@ -52,7 +52,22 @@ class State:
         return bool(self.answers) and not self.ended and self.node != RESUME_NODE
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Written out rather than dataclasses.asdict: that deep-copies recursively and was the
+        # largest single cost of a USSD hop. Answer entries are never mutated once recorded.
+        return {
+            "tree_id": self.tree_id,
+            "tree_version": self.tree_version,
+            "node": self.node,
+            "language": self.language,
+            "page": self.page,
+            "answers": [dict(entry) for entry in self.answers],
+            "stack": [
+                {"node": f.node, "page": f.page, "answers": f.answers} for f in self.stack
+            ],
+            "ended": self.ended,
+            "reference": self.reference,
+            "resume": self.resume,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> State:
