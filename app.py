@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.response import Response as BaseResponse
 
 from logging_setup import configure_logging
 from services import EXTENSION_KEY, build_services
@@ -27,9 +28,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
+    from channels.africastalking.sms import blueprint as at_sms
     from channels.africastalking.ussd import blueprint as at_ussd
 
     app.register_blueprint(at_ussd)
+    app.register_blueprint(at_sms)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -44,7 +47,7 @@ def register_commands(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response | HTTPException:
+    def http_error(error: HTTPException) -> BaseResponse | HTTPException:
         # Gateways read plain text; keep each error one line with its reason.
         if error.response is not None:
             return error.response

@@ -107,9 +107,15 @@ def _development_secrets(instance: Path) -> dict[str, str]:
     """Generated once per checkout, so restarts keep phone hashes and sessions valid."""
     path = instance / "secrets.json"
     if path.exists():
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(stored, dict):
-            return {str(k): str(v) for k, v in stored.items()}
+        # Replacing a damaged file would orphan every phone hash stored so far: stop instead.
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{path} is not valid JSON: repair it or set the secrets") from exc
+        names = ("SECRET_KEY", "PHONE_KEY")
+        if not isinstance(stored, dict) or not all(stored.get(name) for name in names):
+            raise ConfigError(f"{path} must hold SECRET_KEY and PHONE_KEY: repair it or set them")
+        return {str(k): str(v) for k, v in stored.items()}
     generated = {"SECRET_KEY": secrets.token_urlsafe(32), "PHONE_KEY": secrets.token_urlsafe(48)}
     instance.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(generated, indent=2), encoding="utf-8")

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app  # noqa: E402
-from services import EXTENSION_KEY  # noqa: E402
-from storage import migrate  # noqa: E402
+from app import create_app
+from services import EXTENSION_KEY
+from storage import migrate
 
 # A complete French report: language, main menu, category, sub-category, province, territory,
 # site (typed), when, details (typed), confirm.

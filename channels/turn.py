@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -30,3 +31,39 @@ class UssdTurn:
 class UssdReply:
     text: str
     end: bool
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    """One incoming SMS, whatever the gateway.
+
+    ``message_id`` is the gateway's own id, the key that makes its retries harmless;
+    ``recipient`` is the number or shortcode the reporter wrote to (our side of the conversation).
+    """
+
+    gateway: str
+    message_id: str
+    sender: str
+    recipient: str
+    text: str
+    sent_at: datetime | None = None
+    network: str = ""
+    link_id: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SmsDeliveryReport:
+    """What a gateway says became of a message it accepted, in our terms.
+
+    ``status`` is ours (``sent``, ``delivered`` or ``failed``); ``gateway_status`` is the
+    gateway's own word for it, kept for the record.
+    """
+
+    gateway: str
+    message_id: str
+    status: str
+    gateway_status: str
+    failure_reason: str | None = None
+    retry_count: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)

@@ -97,3 +97,66 @@ def ussd(phone: str, lang: str | None, network: str, service_code: str, url: str
             click.echo("[hung up]")
             return
         inputs.append(answer)
+
+
+@simulate.command("sms")
+@click.option("--phone", default="+243990000002", show_default=True, help="The simulated phone.")
+@click.option("--to", "shortcode", default="21512", show_default=True, help="Our shortcode.")
+@click.option("--network", default="63001", show_default=True, help="networkCode (63001 Vodacom).")
+@click.option("--url", help="A running server, e.g. http://127.0.0.1:5000 (default: in-process).")
+@click.argument("messages", nargs=-1)
+@with_appcontext
+def sms(phone: str, shortcode: str, network: str, url: str | None, messages: tuple[str, ...]) -> None:
+    """Text the SMS service: each line you type is one SMS; Ctrl-D or an empty line stops.
+
+    MESSAGES, when given, are sent in turn instead of asking. After each SMS the replies queued
+    in the outbox for this phone are printed with their status (a worker sends them).
+    """
+    from datetime import UTC, datetime
+
+    from storage import outbox as outbox_store
+
+    services = current_services()
+    token = str(services.settings.get("gateways", "africastalking", "callback_token", default="") or "")
+    post = make_poster(url, token)
+    phone_hash = services.vault.hash(phone)
+    with services.db.session() as session:
+        seen = max((row.id for row in outbox_store.listing(session, phone_hash=phone_hash, limit=1)),
+                   default=0)
+    click.echo(f"Texting {shortcode} from {phone}. Try RIPOTI, ALERTE, REPORT or KUFATILIA.\n")
+    pending = list(messages)
+    while True:
+        if messages:
+            if not pending:
+                return
+            text = pending.pop(0)
+            click.echo(f"> {text}")
+        else:
+            try:
+                text = click.prompt(">", default="", show_default=False, prompt_suffix=" ")
+            except (EOFError, click.Abort):
+                click.echo()
+                return
+            if text == "":
+                return
+        payload = {
+            "from": phone, "to": shortcode, "text": text, "networkCode": network,
+            "id": f"SIM_{uuid.uuid4().hex}",
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        status, body = post("/sms/africastalking/incoming", payload)
+        if status != 200:
+            click.echo(f"[HTTP {status}] {body.strip()}")
+            continue
+        with services.db.session() as session:
+            rows = outbox_store.listing(
+                session, phone_hash=phone_hash, after_id=seen, limit=20, newest_first=False
+            )
+        for row in rows:
+            seen = max(seen, row.id)
+            click.echo(click.style(
+                f"-- outbox #{row.id} [{row.status}] {row.segments} segment(s) {row.encoding}",
+                dim=True,
+            ))
+            click.echo(row.text)
+        click.echo()

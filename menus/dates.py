@@ -17,10 +17,17 @@ def parse_date(text: str, today: date) -> date | None:
         return None
     day, month = int(match.group(1)), int(match.group(2))
     year_text = match.group(3)
+    if year_text is None:
+        # Leap days recur within eight years at most (1896 -> 1904).
+        for year in range(today.year, today.year - 9, -1):
+            try:
+                found = date(year, month, day)
+            except ValueError:
+                continue
+            if found <= today:
+                return found
+        return None
     try:
-        if year_text is None:
-            found = date(today.year, month, day)
-            return found if found <= today else date(today.year - 1, month, day)
         year = int(year_text)
         if len(year_text) == 2:
             year += 2000

@@ -343,7 +343,10 @@ def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> S
         return Screen(text=gsm.truncate(text, ctx.limit), end=False)
     if state.node == CANCELLED_NODE:
         return Screen(text=gsm.truncate(_(lang, MSG_CANCELLED), ctx.limit), end=True)
-    node = tree.nodes[state.node]
+    node = tree.nodes.get(state.node)
+    if node is None:
+        # The node no longer exists (a tree edit): show the screen ``step`` restarts on.
+        return render(tree, fresh_state(tree, state.language), ctx)
     if node.kind == "end":
         text = _text(node.text, lang, tree).replace("{reference}", state.reference or "-")
         return Screen(text=gsm.truncate(gsm.to_gsm(text), ctx.limit), end=True)
@@ -377,8 +380,12 @@ def _enter(tree: Tree, state: State, node_id: str | None, *, force_language: boo
         state.ended = True
 
 
-def _advance(tree: Tree, state: State, node: Node, route: Route, *, language: bool = False) -> None:
-    state.stack.append(Frame(node=state.node, page=state.page, answers=len(state.answers)))
+def _advance(
+    tree: Tree, state: State, node: Node, route: Route, *, answered: int, language: bool = False
+) -> None:
+    """Leave ``node`` along ``route``. ``answered`` is how many answers existed before this screen
+    was answered, so that ``0`` coming back here drops this screen's own answer too."""
+    state.stack.append(Frame(node=state.node, page=state.page, answers=answered))
     if language:
         target = next((n.id for n in tree.nodes.values() if n.kind == "language"), None)
         _enter(tree, state, target, force_language=True)
@@ -462,6 +469,8 @@ def _back(tree: Tree, state: State, ctx: Context) -> Outcome:
         state.page -= 1
     elif state.stack:
         frame = state.stack.pop()
+        if frame.node not in tree.nodes:
+            return _home(tree, state, ctx)  # a tree edit removed it: start again
         state.node, state.page = frame.node, frame.page
         del state.answers[frame.answers :]
     return Outcome(render(tree, state, ctx), state)
@@ -486,6 +495,7 @@ def _step_resume(tree: Tree, state: State, text: str, ctx: Context) -> Outcome:
 
 def _step_choice(tree: Tree, state: State, node: Node, text: str, ctx: Context) -> Outcome:
     lang = language_of(tree, state)
+    answered = len(state.answers)
     available = choices(tree, node, state, ctx)
     number = int(text) if _NUMBER.match(text) else 0
     if not 1 <= number <= len(available):
@@ -499,18 +509,17 @@ def _step_choice(tree: Tree, state: State, node: Node, text: str, ctx: Context) 
         assert choice.value is not None
         state.language = choice.value
         _record(state, node, choice.value)
-        _advance(tree, state, node, node.next)
+        _advance(tree, state, node, node.next, answered=answered)
         return Outcome(render(tree, state, ctx), state, (LanguageChosen(choice.value),))
     option = choice.option
     action = option.action if option else None
     if action == "restart":
         return _home(tree, state, ctx)
     if action == "cancel":
-        answered = len(state.answers)
         state.node, state.ended, state.page = CANCELLED_NODE, True, 0
         return Outcome(render(tree, state, ctx), state, (Cancelled(answered),))
     if action == "language":
-        _advance(tree, state, node, (), language=True)
+        _advance(tree, state, node, (), answered=answered, language=True)
         return Outcome(render(tree, state, ctx), state)
     if action == "submit":
         reference = ctx.new_reference()
@@ -529,17 +538,18 @@ def _step_choice(tree: Tree, state: State, node: Node, text: str, ctx: Context) 
         if choice.item is not None:
             extra = {"label": choice.item.label, **choice.item.extra}
         _record(state, node, choice.value, **extra)
-    _advance(tree, state, node, option.next if option else ())
+    _advance(tree, state, node, option.next if option else (), answered=answered)
     return Outcome(render(tree, state, ctx), state, tuple(events))
 
 
 def _step_input(tree: Tree, state: State, node: Node, text: str, ctx: Context) -> Outcome:
     lang = language_of(tree, state)
+    answered = len(state.answers)
     _ = ctx.catalog.gettext
     if node.skip is not None and text == node.skip_token:
         if node.key:
             state.answers.append({"key": node.key, "node": node.id, "value": "", "skipped": True})
-        _advance(tree, state, node, node.skip.next)
+        _advance(tree, state, node, node.skip.next, answered=answered)
         return Outcome(render(tree, state, ctx), state)
     problem: str | None = None
     value: str = text
@@ -572,7 +582,7 @@ def _step_input(tree: Tree, state: State, node: Node, text: str, ctx: Context) -
             problem = _text(node.error, lang, tree)
         return _reask(tree, state, ctx, problem, text)
     _record(state, node, value)
-    _advance(tree, state, node, node.next)
+    _advance(tree, state, node, node.next, answered=answered)
     return Outcome(render(tree, state, ctx), state)
 
 

@@ -151,11 +151,24 @@ class Encoding:
 
 def sms_encoding(text: str) -> Encoding:
     if is_gsm(text):
-        units = length(text)
+        costs = [length(ch) for ch in text]
         single, concat, name = SEGMENT_GSM, SEGMENT_GSM_CONCAT, "GSM-7"
     else:
         # UTF-16 code units: characters beyond the BMP take two.
-        units = len(text.encode("utf-16-le")) // 2
+        costs = [len(ch.encode("utf-16-le")) // 2 for ch in text]
         single, concat, name = SEGMENT_UCS2, SEGMENT_UCS2_CONCAT, "UCS-2"
-    segments = 1 if units <= single else -(-units // concat)
-    return Encoding(name=name, units=units, segments=segments)
+    units = sum(costs)
+    return Encoding(name=name, units=units, segments=_segments(costs, units, single, concat))
+
+
+def _segments(costs: list[int], units: int, single: int, concat: int) -> int:
+    """Segments of a concatenated message: an escape sequence or a surrogate pair never straddles
+    two segments, so a segment may close a unit short of ``concat``."""
+    if units <= single:
+        return 1
+    segments, used = 1, 0
+    for cost in costs:
+        if used + cost > concat:
+            segments, used = segments + 1, 0
+        used += cost
+    return segments

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -96,3 +96,58 @@ class UssdSessionLog(Base):
     last_node: Mapped[str | None] = mapped_column(String(64))
     last_response: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class SmsIncoming(Base):
+    """Incoming SMS already handled, by the gateway's own id: a gateway's retry changes nothing.
+
+    Written in the same transaction as the reply it caused, so "seen" and "answered" never
+    disagree. The text itself is not kept here (a report keeps what it needs).
+    """
+
+    __tablename__ = "sms_incoming"
+    __table_args__ = (UniqueConstraint("gateway", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the gateway's own timestamp
+    reporter_hash: Mapped[str] = mapped_column(String(64), index=True)
+    shortcode: Mapped[str] = mapped_column(String(32))
+    network_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class OutboxMessage(Base):
+    """An outgoing SMS, written with the state change that caused it and sent after the commit.
+
+    ``status`` moves ``queued -> sending -> sent -> delivered`` or ends in ``failed``; every move
+    is one conditional UPDATE, so two workers can never both send a row.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What caused the message, e.g. "sms-reply:africastalking:<incoming id>": at most one row each.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_encrypted: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(32))  # the shortcode the reporter wrote to
+    text: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))  # GSM-7 | UCS-2
+    segments: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backend: Mapped[str | None] = mapped_column(String(32))
+    gateway_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    gateway_status: Mapped[str | None] = mapped_column(String(32))
+    cost: Mapped[str | None] = mapped_column(String(32))
+    failure_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from .models import Report, Reporter, UssdSessionLog
+from .models import Report, Reporter, SmsIncoming, UssdSessionLog
 from .phones import PhoneVault
 
 WEEK_DAYS = 7
@@ -137,3 +137,30 @@ def record_ussd_session_end(session: Session, **fields: Any) -> UssdSessionLog:
     session.add(log)
     session.flush()
     return log
+
+
+def record_sms_incoming(
+    session: Session,
+    *,
+    gateway: str,
+    message_id: str,
+    received_at: datetime,
+    sent_at: datetime | None,
+    reporter_hash: str,
+    shortcode: str,
+    network_code: str | None,
+) -> SmsIncoming:
+    """Remember an incoming SMS as handled. Its unique (gateway, id) makes a second insert fail."""
+    row = SmsIncoming(
+        gateway=gateway, message_id=message_id, received_at=received_at, sent_at=sent_at,
+        reporter_hash=reporter_hash, shortcode=shortcode, network_code=network_code,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def forget_sms_incoming(session: Session, received_before: datetime) -> int:
+    """Drop deduplication rows older than any gateway retry (Africa's Talking: 12 hours)."""
+    result = session.execute(delete(SmsIncoming).where(SmsIncoming.received_at < received_before))
+    return result.rowcount if isinstance(result, CursorResult) else 0

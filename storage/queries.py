@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Report, Reporter
+from .models import Report, Reporter, SmsIncoming
 
 EXPORT_FIELDS = (
     "reference",
@@ -100,3 +100,13 @@ def export_row(report: Report) -> dict[str, Any]:
         "network_code": report.network_code or "",
         "status": report.status,
     }
+
+
+def sms_incoming_seen(session: Session, gateway: str, message_id: str) -> bool:
+    """Whether this gateway's incoming SMS was already handled (a retry, or a duplicate)."""
+    found = session.scalar(
+        select(SmsIncoming.id).where(
+            SmsIncoming.gateway == gateway, SmsIncoming.message_id == message_id
+        )
+    )
+    return found is not None

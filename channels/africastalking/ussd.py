@@ -22,6 +22,11 @@ from ..ussd import CHANNEL, MSG_UNAVAILABLE, UssdService
 
 log = logging.getLogger(__name__)
 GATEWAY = "africastalking"
+# Both end up in bounded columns (reports.conversation_key, reports.network_code): a longer value
+# would make every submit of the session fail on PostgreSQL. AT's own are ~40 and 5 characters.
+MAX_SESSION_ID = 128
+MAX_NETWORK_CODE = 16
+MAX_INTEGER = 2**31 - 1  # an SQL INTEGER column
 
 blueprint = Blueprint("africastalking_ussd", __name__)
 
@@ -42,13 +47,18 @@ def ussd() -> Response:
     fields = form_fields(("sessionId", "phoneNumber"), ("serviceCode", "networkCode", "text"))
     if isinstance(fields, str):
         return bad_request(fields)
+    session_id, network = fields["sessionId"].strip(), fields["networkCode"].strip()
+    if len(session_id) > MAX_SESSION_ID:
+        return bad_request(f"sessionId is too long (at most {MAX_SESSION_ID} characters)")
+    if len(network) > MAX_NETWORK_CODE:
+        return bad_request(f"networkCode is too long (at most {MAX_NETWORK_CODE} characters)")
     services = current_services()
     turn = UssdTurn(
         gateway=GATEWAY,
-        session_id=fields["sessionId"].strip(),
+        session_id=session_id,
         msisdn=fields["phoneNumber"],
         service_code=fields["serviceCode"],
-        network=fields["networkCode"].strip(),
+        network=network,
         cumulative=fields["text"],
     )
     try:
@@ -65,10 +75,17 @@ def ussd() -> Response:
 
 
 def _int_field(value: str) -> int | None:
+    """A count or a duration; ``ValueError`` for anything an INTEGER column cannot hold."""
     value = value.strip()
     if not value:
         return None
-    return int(float(value))
+    try:
+        number = int(float(value))
+    except OverflowError as exc:  # "inf", "1e400"
+        raise ValueError(value) from exc
+    if not 0 <= number <= MAX_INTEGER:
+        raise ValueError(value)
+    return number
 
 
 def _parse_date(value: str) -> datetime | None:
@@ -117,7 +134,8 @@ def session_event() -> Response:
     phone_hash = None
     if fields["phoneNumber"].strip():
         try:
-            phone_hash = services.vault.hash(phones.normalise(fields["phoneNumber"]))
+            country = str(services.settings.get("default_country_code", default="243"))
+            phone_hash = services.vault.hash(phones.normalise(fields["phoneNumber"], country))
         except phones.InvalidPhoneNumber:
             return bad_request("phoneNumber is not a valid international number")
     session_id = fields["sessionId"].strip()

@@ -1,0 +1,22 @@
+"""``flask worker``: send the outbox. An RQ worker on our queue, plus the periodic sweep."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from outbox.backends import BackendConfigError
+from outbox.worker import run
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Sweep once, send what is queued, then exit.")
+@click.option("--sweep-interval", type=float, help="Seconds between sweeps (sms.sweep_interval_seconds).")
+@with_appcontext
+def worker(burst: bool, sweep_interval: float | None) -> None:
+    """Run until Ctrl-C or SIGTERM (a job in progress finishes first)."""
+    try:
+        run(current_app._get_current_object(), burst=burst, sweep_interval=sweep_interval)  # type: ignore[attr-defined]
+    except BackendConfigError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,32 @@
+"""Delivery reports: the gateway tells us what became of a message it accepted."""
+
+from __future__ import annotations
+
+import logging
+
+from channels.turn import SmsDeliveryReport
+from services import Services
+from storage import outbox as store
+
+log = logging.getLogger(__name__)
+
+
+def record(services: Services, report: SmsDeliveryReport) -> bool:
+    """Apply the report to the row sent with that gateway id; False when no row has that id.
+
+    An unknown id is not an error: the gateway account may also send for other applications,
+    and a report can overtake our own record of the send by a few milliseconds.
+    """
+    with services.db.transaction() as session:
+        changed = store.record_delivery(
+            session,
+            gateway_message_id=report.message_id,
+            status=report.status,
+            gateway_status=report.gateway_status,
+            failure_reason=report.failure_reason,
+            now=services.clock.now(),
+        )
+        known = changed > 0 or store.known_gateway_id(session, report.message_id)
+    if not known:
+        log.info("delivery report for unknown message id %s ignored", report.message_id)
+    return known

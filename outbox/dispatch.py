@@ -1,0 +1,166 @@
+"""From a committed outbox row to a sent SMS.
+
+``queue_message`` writes the row inside the caller's transaction; ``enqueue`` hands committed
+rows to RQ. ``Dispatcher.deliver`` is one attempt: claim the row (``queued -> sending``, one
+conditional UPDATE, committed before anything leaves), send outside any transaction, then record
+the result (``sent``, back to ``queued`` with a backoff, or ``failed``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+import redis
+from rq import Queue
+from sqlalchemy.orm import Session
+
+from menus import gsm
+from services import Services
+from storage import outbox as store
+from storage.models import OutboxMessage
+
+from .backends import Backend, SendResult, build_backend
+
+log = logging.getLogger(__name__)
+
+JOB = "outbox.jobs.deliver"
+_BACKEND_KEY = "outbox.backend"
+
+
+def queue_message(
+    session: Session,
+    services: Services,
+    *,
+    idempotency_key: str,
+    phone: str,
+    text: str,
+    sender: str | None = None,
+    channel: str = "sms",
+) -> OutboxMessage:
+    """Queue ``text`` for ``phone`` in the caller's transaction; ``enqueue`` it after the commit."""
+    encoding = gsm.sms_encoding(text)
+    return store.add(
+        session,
+        store.NewMessage(
+            idempotency_key=idempotency_key, channel=channel, phone=phone, text=text,
+            encoding=encoding.name, segments=encoding.segments, sender=sender,
+        ),
+        vault=services.vault,
+        now=services.clock.now(),
+    )
+
+
+def queue_name(services: Services) -> str:
+    """Our Redis prefix keeps the queue apart from another deployment's on the same server."""
+    prefix = str(services.settings.get("redis_prefix", default="kuf:"))
+    return prefix + str(services.settings.get("sms", "queue", default="outbox") or "outbox")
+
+
+def job_queue(services: Services, connection: redis.Redis | None = None) -> Queue:
+    return Queue(queue_name(services), connection=connection or services.redis)
+
+
+def enqueue(services: Services, ids: Iterable[int]) -> int:
+    """Hand committed rows to the workers. Never raises: a lost hand-off is the sweep's job."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    sms = services.settings.section("sms")
+    try:
+        queue = job_queue(services)
+        for message_id in ids:
+            queue.enqueue(
+                JOB, message_id,
+                job_timeout=int(sms.get("job_timeout_seconds", 60)),
+                result_ttl=0,
+                failure_ttl=7 * 24 * 3600,
+                description=f"outbox message {message_id}",
+            )
+    except redis.RedisError:
+        log.warning("could not enqueue outbox message(s) %s: the sweep will", ids, exc_info=True)
+        return 0
+    return len(ids)
+
+
+def backoff(attempt: int, base: float, ceiling: float) -> timedelta:
+    """Seconds before attempt ``attempt + 1``: base, 2 x base, 4 x base, ... at most ``ceiling``."""
+    return timedelta(seconds=min(ceiling, base * 2 ** max(attempt - 1, 0)))
+
+
+def backend_for(services: Services) -> Backend:
+    """One backend per process (the SDK keeps its session in module globals)."""
+    found = services.extras.get(_BACKEND_KEY)
+    if found is None:
+        found = build_backend(services.settings)
+        services.extras[_BACKEND_KEY] = found
+    backend: Backend = found  # type: ignore[assignment]
+    return backend
+
+
+class Dispatcher:
+    def __init__(self, services: Services, backend: Backend | None = None) -> None:
+        self.services = services
+        self.backend = backend or backend_for(services)
+        sms = services.settings.section("sms")
+        self.max_attempts = max(1, int(sms.get("max_attempts", 5)))
+        self.retry_base = float(sms.get("retry_base_seconds", 30))
+        self.retry_ceiling = float(sms.get("retry_max_seconds", 3600))
+
+    def deliver(self, message_id: int) -> str:
+        """One sending attempt; returns the row's new status, or ``skipped`` when not ours."""
+        services = self.services
+        with services.db.transaction() as session:
+            claim = store.claim(session, message_id, services.clock.now())
+        if claim is None:
+            return "skipped"
+        try:
+            phone = services.vault.decrypt(claim.phone_encrypted)
+        except ValueError:
+            result = SendResult.failed("cannot decrypt the phone number (PHONE_KEY changed?)")
+        else:
+            try:
+                result = self.backend.send(phone, claim.text, claim.sender)
+            except Exception as exc:  # a backend bug must not leave the row in "sending"
+                log.exception("backend %s failed on outbox message %s", self.backend.name, claim.id)
+                result = SendResult.retry(f"backend error: {type(exc).__name__}")
+        return self._record(claim, result)
+
+    def _record(self, claim: store.Claim, result: SendResult) -> str:
+        now = self.services.clock.now()
+        name = self.backend.name
+        with self.services.db.transaction() as session:
+            if result.outcome == "sent":
+                status = store.SENT
+                applied = store.mark_sent(
+                    session, claim, now=now, backend=name,
+                    gateway_message_id=result.gateway_message_id,
+                    gateway_status=result.gateway_status, cost=result.cost,
+                )
+            elif result.outcome == "retry" and claim.attempt < self.max_attempts:
+                status = store.QUEUED
+                applied = store.mark_retry(
+                    session, claim, now=now, backend=name, reason=result.reason or "retry",
+                    gateway_status=result.gateway_status,
+                    next_attempt_at=now + backoff(claim.attempt, self.retry_base, self.retry_ceiling),
+                )
+            else:
+                status = store.FAILED
+                reason = result.reason or "failed"
+                if result.outcome == "retry":
+                    reason = f"gave up after {claim.attempt} attempt(s): {reason}"
+                applied = store.mark_failed(
+                    session, claim, now=now, backend=name, reason=reason,
+                    gateway_status=result.gateway_status,
+                )
+        if not applied:
+            # The sweep took the row back while we were sending (slower than sending_timeout).
+            log.warning("outbox message %s: attempt %s finished too late", claim.id, claim.attempt)
+            return "late"
+        log.log(
+            logging.INFO if status != store.FAILED else logging.WARNING,
+            "outbox message %s attempt %s: %s%s", claim.id, claim.attempt, status,
+            f" ({result.reason})" if result.reason else "",
+        )
+        return status

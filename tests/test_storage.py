@@ -1,0 +1,352 @@
+"""Reports in the database and sessions in Redis, on both backends."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import MetaData, func, select
+
+from services import EXTENSION_KEY, Services
+from storage import operations, references
+from storage.models import Report, Reporter
+from storage.phones import PhoneVault
+
+from .conftest import FIXED_NOW, PHONE_KEY, Backend
+from .phone import TO_CONFIRM_FR, Phone, built_app
+
+NUMBER = "+243812345678"
+NATIONAL = "812345678"  # the part of the number every written form of it contains
+
+
+def _reports(services: Services) -> list[Report]:
+    with services.db.session() as session:
+        return list(session.scalars(select(Report).order_by(Report.id)))
+
+
+def _report(client: FlaskClient, session_id: str, answers: list[str], **kw: Any) -> str:
+    phone = Phone(client, session_id, **kw)
+    phone.dial()
+    phone.send(*answers)
+    return phone.send("1")
+
+
+# The report row ------------------------------------------------------------------------------
+
+
+def _expected_hash(number: str) -> str:
+    """HMAC-SHA256 of the E.164 number under a key derived from PHONE_KEY (HKDF, own purpose)."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"kufatilia", info=b"phone-hash-v1"
+    ).derive(PHONE_KEY.encode())
+    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+
+def test_the_report_row_holds_every_field(client: FlaskClient, services: Services) -> None:
+    end = _report(client, "ATUid_row", TO_CONFIRM_FR, network="63002")
+    (report,) = _reports(services)
+    assert references.is_valid(report.reference)
+    assert report.reference in end
+    assert report.created_at == FIXED_NOW
+    assert report.created_at.tzinfo is not None
+    assert report.created_at.utcoffset() == UTC.utcoffset(None)
+    assert (report.channel, report.gateway) == ("ussd", "africastalking")
+    assert report.conversation_key == "ussd:africastalking:ATUid_row"
+    assert (report.language, report.tree_id, report.tree_version) == ("fr", "incident", 1)
+    assert (report.category, report.subcategory) == ("accident", "accident.collapse")
+    assert (report.province_iso, report.province_pcode, report.province_name) == (
+        "CD-IT",
+        "CD54",
+        "Ituri",
+    )
+    assert (report.territory, report.territory_pcode) == ("Djugu", "CD5405")
+    assert report.site == "Mongbwalu"
+    # "This week", on 24 November in Lubumbashi's time: the seven days up to today.
+    assert (report.occurred_on, report.occurred_until) == (date(2026, 11, 18), date(2026, 11, 24))
+    assert report.details == "Deux blessés au puits"
+    assert report.network_code == "63002"
+    assert report.status == "new"
+    assert report.answers["category"]["value"] == "accident"
+    assert report.answers["territory"]["pcode"] == "CD5405"
+    assert report.answers["when"]["value"] == "this_week"
+    assert json.loads(json.dumps(report.answers)) == report.answers
+    assert report.reporter_hash == _expected_hash(NUMBER)
+    assert report.reporter_hash == services.vault.hash(NUMBER)
+    assert PhoneVault(PHONE_KEY).decrypt(report.reporter_encrypted) == NUMBER
+
+
+@pytest.mark.parametrize(
+    ("when", "occurred_on", "occurred_until"),
+    [
+        (["1"], date(2026, 11, 24), None),
+        (["2"], date(2026, 11, 23), None),
+        (["4", "05/03/2026"], date(2026, 3, 5), None),
+    ],
+)
+def test_occurred_on_follows_the_when_answer(
+    client: FlaskClient,
+    services: Services,
+    when: list[str],
+    occurred_on: date,
+    occurred_until: date | None,
+) -> None:
+    answers = [*TO_CONFIRM_FR[:7], *when, "1"]
+    assert _report(client, "ATUid_when", answers).startswith("END ")
+    (report,) = _reports(services)
+    assert (report.occurred_on, report.occurred_until) == (occurred_on, occurred_until)
+    assert report.details is None  # "1": nothing to add
+
+
+def test_today_is_the_reporters_day_not_utcs(client: FlaskClient, services: Services) -> None:
+    # 23:30 UTC is already 01:30 the next day in Lubumbashi (UTC+2).
+    services.clock.fixed = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+    _report(client, "ATUid_midnight", [*TO_CONFIRM_FR[:7], "1", "1"])
+    (report,) = _reports(services)
+    assert report.occurred_on == date(2026, 11, 25)
+    assert report.created_at == datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+
+
+def test_other_province_and_unknown_territory_store_no_place(
+    client: FlaskClient, services: Services
+) -> None:
+    # Other category (no sub-category), another province (no territory), site unknown.
+    _report(client, "ATUid_noplace", ["3", "1", "8", "9", "1", "1", "1"])
+    _report(
+        client,
+        "ATUid_unknown",
+        ["1", "1", "1", "1", "4", "10", "1", "2", "1"],
+        number="+243812000001",
+    )
+    first, second = _reports(services)
+    assert (first.category, first.subcategory) == ("other", None)
+    assert (first.province_iso, first.territory, first.site) == (None, None, None)
+    assert first.answers["province"]["value"] == "other"
+    assert first.answers["site"]["skipped"] is True
+    assert (second.province_iso, second.territory, second.territory_pcode) == ("CD-SK", None, None)
+    assert second.language == "sw"
+
+
+def _all_values(services: Services) -> list[tuple[str, str, Any]]:
+    """Every value of every column of every table in the database (reflected, not our models)."""
+    metadata = MetaData()
+    metadata.reflect(bind=services.db.engine)
+    found: list[tuple[str, str, Any]] = []
+    with services.db.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                for column, value in row._mapping.items():
+                    found.append((table.name, str(column), value))
+    return found
+
+
+def test_the_clear_number_is_in_no_column_of_any_table(
+    client: FlaskClient, services: Services
+) -> None:
+    _report(client, "ATUid_scan", TO_CONFIRM_FR)
+    # A second, dropped session and its end-of-session notification.
+    phone = Phone(client, "ATUid_scan_2")
+    phone.dial()
+    phone.send("1", "1")
+    notification = {"sessionId": "ATUid_scan_2", "status": "Incomplete", "phoneNumber": NUMBER}
+    assert client.post("/ussd/africastalking/events", data=notification).status_code == 200
+    values = _all_values(services)
+    tables = {table for table, _, _ in values}
+    assert {"reports", "reporters", "ussd_session_logs"} <= tables
+    for table, column, value in values:
+        text = json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+        assert NATIONAL not in text, (table, column)
+
+
+def test_the_clear_number_is_in_no_redis_key_or_value(
+    client: FlaskClient, services: Services
+) -> None:
+    phone = Phone(client, "ATUid_redis_scan")
+    phone.dial()
+    phone.send(*TO_CONFIRM_FR[:5])  # broken off: a resume point exists too
+    keys = list(services.redis.scan_iter(match=services.sessions.prefix + "*"))
+    assert len(keys) >= 2
+    for key in keys:
+        assert NATIONAL.encode() not in key
+        raw = services.redis.get(key)
+        assert raw is not None and NATIONAL.encode() not in raw
+
+
+# Writing reports: idempotence and references ---------------------------------------------
+
+
+def _submission(conversation: str, reference: str) -> operations.Submission:
+    return operations.Submission(
+        reference=reference,
+        language="en",
+        tree_id="incident",
+        tree_version=1,
+        answers={"category": {"key": "category", "node": "category", "value": "fraud"}},
+        channel="ussd",
+        gateway="africastalking",
+        conversation_key=conversation,
+        network_code="63001",
+    )
+
+
+def _create(
+    services: Services, submission: operations.Submission, fresh: list[str] | None = None
+) -> tuple[Report, bool]:
+    supply = iter(fresh or [])
+    with services.db.transaction() as session:
+        return operations.create_report(
+            session,
+            submission,
+            phone=NUMBER,
+            vault=services.vault,
+            now=FIXED_NOW,
+            local_today=date(2026, 11, 24),
+            fresh_reference=lambda: next(supply),
+        )
+
+
+def test_create_report_is_idempotent_per_conversation(services: Services) -> None:
+    first, created = _create(services, _submission("ussd:at:one", "1000009"))
+    again, created_again = _create(services, _submission("ussd:at:one", "2000007"))
+    assert (created, created_again) == (True, False)
+    assert again.id == first.id
+    assert again.reference == "1000009"
+    assert len(_reports(services)) == 1
+
+
+def test_a_taken_reference_is_replaced_by_a_fresh_one(services: Services) -> None:
+    _create(services, _submission("ussd:at:a", "1000009"))
+    _create(services, _submission("ussd:at:b", "2000007"))
+    # Two fresh references come up already taken before a free one does.
+    third, created = _create(
+        services, _submission("ussd:at:c", "1000009"), fresh=["2000007", "1000009", "3000005"]
+    )
+    assert created
+    assert third.reference == "3000005"
+    assert sorted(r.reference for r in _reports(services)) == ["1000009", "2000007", "3000005"]
+
+
+def test_the_end_screen_shows_the_reference_actually_stored(
+    client: FlaskClient, services: Services
+) -> None:
+    # The app's seeded generator will first produce exactly this reference: take it beforehand.
+    assert services.rng is not None
+    collision = references.generate(random.Random(20261124))
+    _create(services, _submission("ussd:at:earlier", collision))
+    end = _report(client, "ATUid_collide", TO_CONFIRM_FR)
+    stored = [r for r in _reports(services) if r.conversation_key.endswith("ATUid_collide")]
+    assert len(stored) == 1
+    assert stored[0].reference != collision
+    assert references.is_valid(stored[0].reference)
+    assert f"numéro : {stored[0].reference}." in end
+
+
+def test_report_columns_from_answers() -> None:
+    answers: dict[str, dict[str, Any]] = {
+        "category": {"value": "labour"},
+        "subcategory": {"value": "labour.child_under_15"},
+        "province": {"value": "CD-HK", "pcode": "CD71", "label": "Haut-Katanga"},
+        "territory": {"value": "unknown"},
+        "site": {"value": "", "skipped": True},
+        "when": {"value": "earlier"},
+        "date": {"value": "2026-01-31"},
+        "details": {"value": "Enfants au puits"},
+    }
+    columns = operations.report_columns(answers, date(2026, 11, 24))
+    assert columns == {
+        "category": "labour",
+        "subcategory": "labour.child_under_15",
+        "province_iso": "CD-HK",
+        "province_pcode": "CD71",
+        "province_name": "Haut-Katanga",
+        "territory": None,
+        "territory_pcode": None,
+        "site": None,
+        "occurred_on": date(2026, 1, 31),
+        "occurred_until": None,
+        "details": "Enfants au puits",
+    }
+
+
+# Sessions in Redis --------------------------------------------------------------------------
+
+
+def test_the_session_document(backend: Backend, tmp_path: Path) -> None:
+    with built_app(backend, tmp_path, ussd={"session_ttl": 120}) as app:
+        services: Services = app.extensions[EXTENSION_KEY]
+        phone = Phone(app.test_client(), "ATUid_doc")
+        phone.dial()
+        reply = phone.send("2", "1", "98", "7")
+        key = services.sessions.prefix + "ussd:s:africastalking:ATUid_doc"
+        ttl = services.redis.ttl(key)
+        assert 0 < ttl <= 120
+        raw = services.redis.get(key)
+        assert raw is not None
+        document = json.loads(raw)
+        state = document["state"]
+        assert (state["tree_id"], state["tree_version"]) == ("incident", 1)
+        assert state["node"] == "sub_conflict"
+        assert state["language"] == "fr"
+        assert [(a["key"], a["value"]) for a in state["answers"]] == [("category", "conflict")]
+        assert [frame["node"] for frame in state["stack"]] == ["language", "main", "category"]
+        assert state["stack"][-1]["page"] == 1
+        assert document["last_input"] == "2*1*98*7"
+        assert document["last_reply"] == {"text": reply[4:], "end": False}
+        assert document["phone_hash"] == services.vault.hash(NUMBER)
+        assert len(raw) < 2000  # small: one screen's worth of state
+
+
+def test_the_resume_point_lives_for_the_resume_window(
+    client: FlaskClient, services: Services
+) -> None:
+    phone = Phone(client, "ATUid_resume_ttl")
+    phone.dial()
+    phone.send("2", "1", "1")
+    key = services.sessions.prefix + "ussd:resume:" + services.vault.hash(NUMBER)
+    ttl = services.redis.ttl(key)
+    session_ttl = int(services.settings.get("ussd", "session_ttl"))
+    assert session_ttl < ttl <= int(services.settings.get("ussd", "resume_window")) == 900
+    point = services.sessions.resume_point("ussd", services.vault.hash(NUMBER))
+    assert point is not None
+    assert point.session_id == "africastalking:ATUid_resume_ttl"
+    assert point.state["node"] == "sub_accident"
+    # Finishing the report removes it.
+    phone.send(*TO_CONFIRM_FR[3:], "1")
+    assert services.redis.exists(key) == 0
+
+
+def test_the_language_is_remembered_by_phone_hash(client: FlaskClient, services: Services) -> None:
+    Phone(client, "ATUid_lang_1").send("3")
+    with services.db.session() as session:
+        (reporter,) = session.scalars(select(Reporter))
+    assert reporter.phone_hash == services.vault.hash(NUMBER)
+    assert reporter.language == "en"
+    assert reporter.updated_at == FIXED_NOW
+    again = Phone(client, "ATUid_lang_2").dial()
+    assert again.startswith("CON Kufatilia: report a mining incident.")
+    other = Phone(client, "ATUid_lang_3", number="+243812999999").dial()
+    assert other.startswith("CON Lugha / Langue / Language")
+    # Changing it from the main menu updates the same row.
+    Phone(client, "ATUid_lang_4").send("2", "2")
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Reporter)) == 1
+        assert session.scalar(select(Reporter.language)) == "fr"
+
+
+def test_sessions_of_one_app_do_not_leak_into_another(
+    backend: Backend, tmp_path: Path, app: Flask
+) -> None:
+    # Two apps on one Redis keep apart through their key prefix.
+    Phone(app.test_client(), "ATUid_shared").send("2")
+    with built_app(backend, tmp_path) as other:
+        services: Services = other.extensions[EXTENSION_KEY]
+        assert services.sessions.load("ussd", "africastalking:ATUid_shared") is None

@@ -1,0 +1,382 @@
+"""Tree validation: the default tree is proven to fit; each kind of broken tree is refused with
+a message naming the node and the problem, and a broken tree stops start-up."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app import create_app
+from menus.datasets import Datasets, load_default_datasets
+from menus.errors import TreeError
+from menus.i18n import Catalog
+from menus.loader import parse_tree, read_tree
+from menus.validate import validate
+
+from .conftest import Backend, app_config
+
+DEFAULT_TREE = Path(__file__).resolve().parents[1] / "menus" / "trees" / "incident.yaml"
+
+Document = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def datasets() -> Datasets:
+    return load_default_datasets()
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+def _text(fr: str, en: str) -> dict[str, str]:
+    return {"fr": fr, "en": en}
+
+
+def small_tree() -> Document:
+    """A valid tree with one of each common node kind, to break in one place per test."""
+    return {
+        "spec_version": 1,
+        "id": "small",
+        "version": 1,
+        "languages": ["fr", "en"],
+        "language_names": {"fr": "Français", "en": "English"},
+        "start": "category",
+        "nodes": [
+            {
+                "id": "category",
+                "kind": "menu",
+                "key": "category",
+                "text": _text("Quoi ?", "What?"),
+                "options": [
+                    {"value": "a", "label": _text("Accident", "Accident"), "next": "province"},
+                    {"value": "b", "label": _text("Autre", "Other"), "next": "province"},
+                ],
+            },
+            {
+                "id": "province",
+                "kind": "list",
+                "key": "province",
+                "source": "provinces",
+                "text": _text("Province ?", "Province?"),
+                "next": "details",
+            },
+            {
+                "id": "details",
+                "kind": "input",
+                "input": "text",
+                "key": "details",
+                "text": _text("Détails ?", "Details?"),
+                "next": "confirm",
+            },
+            {
+                "id": "confirm",
+                "kind": "confirm",
+                "text": _text("Confirmez :", "Confirm:"),
+                "summary": ["{category}", "{details}"],
+                "options": [
+                    {"label": _text("Envoyer", "Send"), "action": "submit", "next": "done"},
+                    {"label": _text("Annuler", "Cancel"), "action": "cancel"},
+                ],
+            },
+            {
+                "id": "done",
+                "kind": "end",
+                "text": _text("Merci ! {reference}", "Thanks! {reference}"),
+            },
+        ],
+    }
+
+
+def _node(document: Document, node_id: str) -> dict[str, Any]:
+    return next(n for n in document["nodes"] if n["id"] == node_id)
+
+
+def problems_of(
+    document: Document, datasets: Datasets, catalog: Catalog, limits: tuple[int, ...] = (160,)
+) -> list[str]:
+    try:
+        tree = parse_tree(document, source="test.yaml")
+    except TreeError as exc:
+        return exc.problems
+    return validate(tree, datasets, catalog, limits)
+
+
+def test_the_small_tree_is_valid(datasets: Datasets, catalog: Catalog) -> None:
+    assert problems_of(small_tree(), datasets, catalog) == []
+
+
+def test_the_default_tree_fits_160_and_a_stricter_network_limit(
+    datasets: Datasets, catalog: Catalog
+) -> None:
+    tree = read_tree(DEFAULT_TREE)
+    assert validate(tree, datasets, catalog, (160,)) == []
+    assert validate(tree, datasets, catalog, (160, 140)) == []
+
+
+def test_the_default_tree_does_not_fit_a_tiny_limit_and_says_where(
+    datasets: Datasets, catalog: Catalog
+) -> None:
+    problems = validate(read_tree(DEFAULT_TREE), datasets, catalog, (100,))
+    assert problems
+    assert all("screen does not fit in 100 characters" in p for p in problems)
+    assert any(p.startswith("node 'main' (") and ", page 1" in p for p in problems)
+
+
+def test_the_default_tree_carries_the_taxonomy_codes() -> None:
+    tree = read_tree(DEFAULT_TREE)
+    categories = {o.value for o in tree.node("category").options}
+    assert categories == {
+        "accident",
+        "violence",
+        "taxation",
+        "labour",
+        "fraud",
+        "environment",
+        "conflict",
+        "other",
+    }
+    for node in tree.nodes.values():
+        if node.key == "subcategory":
+            for option in node.options:
+                assert option.value is not None
+                assert option.value.split(".")[0] in categories
+
+
+def _duplicate_id(doc: Document) -> None:
+    doc["nodes"].insert(3, copy.deepcopy(_node(doc, "details")))
+
+
+def _dangling_next(doc: Document) -> None:
+    _node(doc, "details")["next"] = "nowhere"
+
+
+def _unreachable(doc: Document) -> None:
+    doc["nodes"].append({"id": "orphan", "kind": "end", "text": _text("Seul", "Alone")})
+
+
+def _loop_without_end(doc: Document) -> None:
+    _node(doc, "category")["options"][1]["next"] = "loop_a"
+    doc["nodes"] += [
+        {
+            "id": "loop_a",
+            "kind": "menu",
+            "text": _text("A", "A"),
+            "options": [{"label": _text("Vers B", "To B"), "next": "loop_b"}],
+        },
+        {
+            "id": "loop_b",
+            "kind": "menu",
+            "text": _text("B", "B"),
+            "options": [{"label": _text("Vers A", "To A"), "next": "loop_a"}],
+        },
+    ]
+
+
+def _missing_language(doc: Document) -> None:
+    _node(doc, "details")["text"] = {"fr": "Détails ?"}
+
+
+def _missing_option_language(doc: Document) -> None:
+    _node(doc, "category")["options"][1]["label"] = {"en": "Other"}
+
+
+def _unknown_source(doc: Document) -> None:
+    _node(doc, "province")["source"] = "mines"
+
+
+def _screen_too_long(doc: Document) -> None:
+    options = _node(doc, "category")["options"]
+    options.append({"value": "c", "label": _text("Long", "Long " + "x" * 160), "next": "province"})
+
+
+def _confirm_without_submit(doc: Document) -> None:
+    _node(doc, "confirm")["options"].pop(0)
+
+
+def _submit_not_to_an_end(doc: Document) -> None:
+    _node(doc, "confirm")["options"][0]["next"] = "details"
+
+
+def _spec_too_new(doc: Document) -> None:
+    doc["spec_version"] = 2
+
+
+def _last_branch_with_when(doc: Document) -> None:
+    _node(doc, "details")["next"] = [{"when": {"category": "a"}, "goto": "confirm"}]
+
+
+def _summary_names_unknown_key(doc: Document) -> None:
+    _node(doc, "confirm")["summary"].append("{site}")
+
+
+def _input_without_key(doc: Document) -> None:
+    del _node(doc, "details")["key"]
+
+
+def _end_with_options(doc: Document) -> None:
+    _node(doc, "done")["next"] = "category"
+
+
+def _unknown_kind(doc: Document) -> None:
+    _node(doc, "details")["kind"] = "question"
+
+
+def _start_missing(doc: Document) -> None:
+    doc["start"] = "welcome"
+
+
+BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
+    ("duplicate id", _duplicate_id, "node 'details': id is used by more than one node"),
+    (
+        "dangling next",
+        _dangling_next,
+        "node 'details' next: goes to 'nowhere', which does not exist",
+    ),
+    ("unreachable node", _unreachable, "node 'orphan': cannot be reached from the start"),
+    ("loop without end", _loop_without_end, "node 'loop_a': no path from here reaches an end"),
+    ("missing language", _missing_language, "node 'details' text: no text in en"),
+    (
+        "missing option language",
+        _missing_option_language,
+        "node 'category' option 2: no text in fr",
+    ),
+    (
+        "unknown data source",
+        _unknown_source,
+        "node 'province': data source 'mines' is unknown (known: provinces, territories)",
+    ),
+    (
+        "screen too long",
+        _screen_too_long,
+        "node 'category' (en), page 2: screen does not fit in 160 characters",
+    ),
+    (
+        "confirm without submit",
+        _confirm_without_submit,
+        "node 'confirm': a confirmation needs an option with action 'submit'",
+    ),
+    (
+        "submit not to an end",
+        _submit_not_to_an_end,
+        "node 'confirm' option 1: 'submit' must lead to an end node",
+    ),
+    ("spec_version too new", _spec_too_new, "spec_version 2 is newer than this engine (1)"),
+    (
+        "last branch with when",
+        _last_branch_with_when,
+        "node 'details' next: the last branch must have no 'when' (the default)",
+    ),
+    (
+        "summary names an unknown answer",
+        _summary_names_unknown_key,
+        "node 'confirm': summary names 'site', which no node answers",
+    ),
+    ("input without key", _input_without_key, "node 'details': needs a 'key'"),
+    (
+        "end node with next",
+        _end_with_options,
+        "node 'done': an end node has no options and no next",
+    ),
+    ("unknown kind", _unknown_kind, "node 'details': kind 'question' is not one of"),
+    ("start missing", _start_missing, "tree: start node 'welcome' does not exist"),
+]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "expected"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
+def test_broken_trees_are_refused_naming_node_and_problem(
+    break_it: Callable[[Document], None], expected: str, datasets: Datasets, catalog: Catalog
+) -> None:
+    document = small_tree()
+    break_it(document)
+    problems = problems_of(document, datasets, catalog)
+    assert any(expected in p for p in problems), problems
+
+
+def test_the_screen_check_names_the_language_that_overflows(
+    datasets: Datasets, catalog: Catalog
+) -> None:
+    document = small_tree()
+    _screen_too_long(document)
+    problems = problems_of(document, datasets, catalog)
+    assert problems
+    assert not any("(fr)" in p for p in problems)
+
+
+def test_a_limit_the_tree_fits_at_160_but_not_lower(datasets: Datasets, catalog: Catalog) -> None:
+    document = small_tree()
+    _node(document, "category")["options"].append(
+        {"value": "c", "label": _text("C", "C" * 120), "next": "province"}
+    )
+    assert problems_of(document, datasets, catalog, (160,)) == []
+    problems = problems_of(document, datasets, catalog, (160, 120))
+    assert any("node 'category' (en)" in p and "fit in 120 characters" in p for p in problems)
+
+
+def test_every_structural_problem_is_reported_at_once(datasets: Datasets, catalog: Catalog) -> None:
+    document = small_tree()
+    _dangling_next(document)
+    _unreachable(document)
+    _missing_language(document)
+    problems = problems_of(document, datasets, catalog)
+    assert len(problems) >= 3
+
+
+def test_transliterated_texts_are_reported_as_warnings() -> None:
+    document = small_tree()
+    _node(document, "category")["options"][1]["label"] = _text("Forêt", "Forest")
+    tree = parse_tree(document)
+    assert tree.node("category").options[1].label["fr"] == "Foret"
+    assert "node 'category' option 2 label (fr): transliterated to GSM-7: 'ê'->'e'" in tree.warnings
+
+
+def _write(tmp_path: Path, document: Document) -> Path:
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _offline_backend(tmp_path: Path) -> Backend:
+    # Trees are checked before any connection is opened: no server is needed to see the refusal.
+    return Backend("embedded", f"sqlite:///{tmp_path / 'never.db'}", "redis://127.0.0.1:1/0")
+
+
+def test_start_up_refuses_a_broken_tree(tmp_path: Path) -> None:
+    document = small_tree()
+    _dangling_next(document)
+    path = _write(tmp_path, document)
+    with pytest.raises(TreeError) as raised:
+        create_app(app_config(_offline_backend(tmp_path), tmp_path, trees=[str(path)]))
+    assert raised.value.source == str(path)
+    assert "node 'details' next: goes to 'nowhere', which does not exist" in str(raised.value)
+
+
+def test_start_up_refuses_a_tree_too_long_for_a_network_limit(tmp_path: Path) -> None:
+    document = small_tree()
+    _node(document, "category")["options"].append(
+        {"value": "c", "label": _text("C", "C" * 120), "next": "province"}
+    )
+    path = _write(tmp_path, document)
+    config = app_config(
+        _offline_backend(tmp_path),
+        tmp_path,
+        trees=[str(path)],
+        ussd={"network_limits": {"63902": 120}},
+    )
+    with pytest.raises(TreeError, match=r"node 'category' \(en\).*120 characters"):
+        create_app(config)
+
+
+def test_start_up_refuses_invalid_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("nodes: [\n  - id: x\n", encoding="utf-8")
+    with pytest.raises(TreeError, match="not valid YAML"):
+        create_app(app_config(_offline_backend(tmp_path), tmp_path, trees=[str(path)]))
