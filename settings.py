@@ -63,6 +63,20 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def _env_value(raw: str) -> Any:
+    """A YAML scalar (``600`` -> 600, ``true`` -> True); a mapping or list only when written as one
+    (``{"63902": 140}``), so that ``kuf2:`` stays the string it looks like."""
+    if not raw:
+        return raw
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+    if isinstance(value, dict | list) and not raw.lstrip().startswith(("{", "[")):
+        return raw
+    return value
+
+
 def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, path in _ENV_NAMES.items():
@@ -71,7 +85,7 @@ def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
     for name, raw in environ.items():
         if name.startswith("KUFATILIA__"):
             path = tuple(part.lower() for part in name[len("KUFATILIA__") :].split("__"))
-            _set_path(out, path, yaml.safe_load(raw) if raw else raw)
+            _set_path(out, path, _env_value(raw))
     return out
 
 

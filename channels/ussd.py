@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from menus import engine
+from menus import engine, gsm
 from menus.engine import Outcome
 from menus.i18n import N_
 from menus.model import Tree
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "ussd"
 MSG_TRY_AGAIN = N_("Sorry, we could not save this. Please try again.")
-MSG_UNAVAILABLE = N_("Sorry, the service is unavailable. Please try again later.")
+MSG_UNAVAILABLE = N_("Service unavailable. Please try later.")
 
 
 def new_inputs(previous: str, current: str) -> list[str] | None:
@@ -65,6 +65,12 @@ class UssdService:
         }
         self.default_tree = str(services.settings.get("default_tree", default="incident"))
         self.country_code = str(services.settings.get("default_country_code", default="243"))
+
+    def unavailable_text(self) -> str:
+        """For a reporter whose language we do not know: the message in every language."""
+        tree = self.services.trees.current(self.default_tree)
+        text = self.services.catalog.in_each(tree.languages, MSG_UNAVAILABLE)
+        return gsm.truncate(text, self.default_limit)
 
     def limit_for(self, network: str) -> int:
         return self.network_limits.get(network, self.default_limit)
@@ -195,7 +201,7 @@ class UssdService:
         """The database failed: keep the reporter where they were and ask them to try again."""
         if stored is None:
             state = engine.fresh_state(tree)
-            text = ctx.catalog.gettext(None, MSG_UNAVAILABLE)
+            text = self.unavailable_text()
             return Outcome(engine.Screen(text=text, end=True), state)
         state = State.from_dict(stored.state)
         lang = engine.language_of(tree, state)

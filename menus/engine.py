@@ -221,6 +221,9 @@ def hints(tree: Tree, node: Node, lang: str, catalog: Catalog) -> list[str]:
             MSG_FUTURE_DATE,
             MSG_INVALID_ANSWER,
         ]
+    elif node.kind == "language":
+        # Whoever is choosing a language may read none of them yet.
+        return [catalog.in_each(tree.languages, m) for m in (MSG_INVALID_CHOICE, MSG_NO_MORE)]
     else:
         messages = [MSG_INVALID_CHOICE, MSG_NO_MORE]
     found = [catalog.gettext(lang, m).replace("{max}", str(node.max_length)) for m in messages]
@@ -453,7 +456,7 @@ def step(tree: Tree, state: State, user_input: str, ctx: Context) -> Outcome:
             state.page += 1
             return Outcome(render(tree, state, ctx), state)
         if node.kind != "input":
-            return _reask(tree, state, ctx, ctx.catalog.gettext(lang, MSG_NO_MORE), text)
+            return _reask(tree, state, ctx, _choice_hint(tree, node, lang, ctx, MSG_NO_MORE), text)
     if node.kind == "input":
         return _step_input(tree, state, node, text, ctx)
     return _step_choice(tree, state, node, text, ctx)
@@ -493,15 +496,23 @@ def _step_resume(tree: Tree, state: State, text: str, ctx: Context) -> Outcome:
     return _reask(tree, state, ctx, ctx.catalog.gettext(lang, MSG_INVALID_CHOICE), text)
 
 
+def _choice_hint(tree: Tree, node: Node, lang: str, ctx: Context, message: str) -> str:
+    if node.kind == "language":
+        # Whoever is choosing a language may read none of them yet.
+        return ctx.catalog.in_each(tree.languages, message)
+    return ctx.catalog.gettext(lang, message)
+
+
 def _step_choice(tree: Tree, state: State, node: Node, text: str, ctx: Context) -> Outcome:
     lang = language_of(tree, state)
     answered = len(state.answers)
     available = choices(tree, node, state, ctx)
     number = int(text) if _NUMBER.match(text) else 0
     if not 1 <= number <= len(available):
-        message = _text(node.error, lang, tree) if node.error else None
+        if node.error:
+            return _reask(tree, state, ctx, _text(node.error, lang, tree), text)
         return _reask(
-            tree, state, ctx, message or ctx.catalog.gettext(lang, MSG_INVALID_CHOICE), text
+            tree, state, ctx, _choice_hint(tree, node, lang, ctx, MSG_INVALID_CHOICE), text
         )
     choice = available[number - 1]
     events: list[Event] = []

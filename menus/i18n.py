@@ -56,6 +56,15 @@ class Catalog:
                 return found
         return gsm.to_gsm(message)
 
+    def in_each(self, languages: tuple[str, ...] | list[str], message: str) -> str:
+        """The message once per language, " / "-separated: for a reader whose language is unknown."""
+        seen: list[str] = []
+        for language in languages:
+            text = self.gettext(language, message)
+            if text not in seen:
+                seen.append(text)
+        return " / ".join(seen)
+
     def missing(self, language: str, messages: list[str]) -> list[str]:
         """Which of ``messages`` have no translation in ``language`` (English needs none)."""
         if language == "en":

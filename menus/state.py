@@ -61,9 +61,7 @@ class State:
             "language": self.language,
             "page": self.page,
             "answers": [dict(entry) for entry in self.answers],
-            "stack": [
-                {"node": f.node, "page": f.page, "answers": f.answers} for f in self.stack
-            ],
+            "stack": [{"node": f.node, "page": f.page, "answers": f.answers} for f in self.stack],
             "ended": self.ended,
             "reference": self.reference,
             "resume": self.resume,

@@ -194,3 +194,17 @@ def test_an_unreadable_development_secrets_file_is_a_clear_error(
 
 def test_the_documented_defaults_file_is_the_one_loaded() -> None:
     assert DEFAULT_CONFIG == PROJECT_DIR / "config.yaml"
+
+
+def test_environment_values_keep_strings_that_look_like_yaml(tmp_path: Path) -> None:
+    environ = {
+        "KUFATILIA__REDIS_PREFIX": "kuf2:",
+        "KUFATILIA__USSD__SESSION_TTL": "600",
+        "KUFATILIA__USSD__NETWORK_LIMITS": '{"63902": 140}',
+        "PHONE_KEY": "p" * 40,
+        "SECRET_KEY": "s",
+    }
+    settings = load_settings({"instance_path": str(tmp_path)}, environ=environ)
+    assert settings.get("redis_prefix") == "kuf2:"
+    assert settings.get("ussd", "session_ttl") == 600
+    assert settings.get("ussd", "network_limits") == {"63902": 140}

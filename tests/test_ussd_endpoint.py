@@ -66,7 +66,7 @@ OK_PAYLOADS: list[tuple[str, str, str, str]] = [
         "undecodable first input",
         f"{CONGO}&sessionId=S9&text=%FF",
         FORM,
-        "CON Chaguo si sahihi.\nLugha / Langue / Language",  # the tree's first language
+        "CON Chaguo si sahihi. / Choix non valide. / Invalid choice.\nLugha / Langue / Language",  # every language: none is chosen yet
     ),
     (
         "charset in content type",

@@ -18,7 +18,7 @@ from storage.sessions import SessionBusy
 
 from ..http import bad_request, form_fields, plain, require_token
 from ..turn import UssdTurn
-from ..ussd import CHANNEL, MSG_UNAVAILABLE, UssdService
+from ..ussd import CHANNEL, UssdService
 
 log = logging.getLogger(__name__)
 GATEWAY = "africastalking"
@@ -67,10 +67,10 @@ def ussd() -> Response:
         return bad_request("phoneNumber is not a valid international number")
     except SessionBusy:
         log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
-        return plain(_ussd_body(services.catalog.gettext(None, MSG_UNAVAILABLE), True))
+        return plain(_ussd_body(UssdService(services).unavailable_text(), True))
     except Exception:
         log.exception("USSD request failed for session %s", turn.session_id)
-        return plain(_ussd_body(services.catalog.gettext(None, MSG_UNAVAILABLE), True))
+        return plain(_ussd_body(UssdService(services).unavailable_text(), True))
     return plain(_ussd_body(reply.text, reply.end))
 
 
