@@ -345,7 +345,10 @@ class SmsService:
             events: list[engine.Event] = []
             outcome = apply_inputs(known.tree, outcome, text, ctx, events)
             return _Decision(
-                "answer", tree=known.tree, outcome=outcome, events=events,
+                "answer",
+                tree=known.tree,
+                outcome=outcome,
+                events=events,
                 conversation_id=self._conversation_id(known, message),
             )
         if known.expired:
@@ -365,7 +368,11 @@ class SmsService:
         return str(found) if found else message.message_id
 
     def _start(
-        self, message: SmsMessage, keyword: Keyword, rest: str, phone_hash: str,
+        self,
+        message: SmsMessage,
+        keyword: Keyword,
+        rest: str,
+        phone_hash: str,
         ctx: engine.Context,
     ) -> _Decision:
         tree = self.services.trees.current(keyword.tree_id)
@@ -380,7 +387,10 @@ class SmsService:
         if rest.strip():
             outcome = apply_inputs(tree, outcome, rest, ctx, events)
         return _Decision(
-            "start", tree=tree, outcome=outcome, events=events,
+            "start",
+            tree=tree,
+            outcome=outcome,
+            events=events,
             conversation_id=message.message_id,
         )
 
@@ -409,7 +419,10 @@ class SmsService:
             assert known.tree is not None and known.state is not None
             outcome = Outcome(engine.render(known.tree, known.state, ctx), known.state)
             return _Decision(
-                "help", tree=known.tree, outcome=outcome, prefix=help_text,
+                "help",
+                tree=known.tree,
+                outcome=outcome,
+                prefix=help_text,
                 conversation_id=self._conversation_id(known, message),
             )
         if lang is None:
@@ -462,24 +475,41 @@ class SmsService:
             now = services.clock.now()
             reply = self._reply_text(decision, outcome)
             operations.record_sms_incoming(
-                session, gateway=message.gateway, message_id=message.message_id,
-                received_at=now, sent_at=message.sent_at, reporter_hash=phone_hash,
-                shortcode=message.recipient, network_code=message.network or None,
+                session,
+                gateway=message.gateway,
+                message_id=message.message_id,
+                received_at=now,
+                sent_at=message.sent_at,
+                reporter_hash=phone_hash,
+                shortcode=message.recipient,
+                network_code=message.network or None,
             )
             row = dispatch.queue_message(
-                session, services, phone=phone, text=reply, sender=message.recipient or None,
+                session,
+                services,
+                phone=phone,
+                text=reply,
+                sender=message.recipient or None,
                 idempotency_key=f"sms-reply:{message.gateway}:{message.message_id}",
             )
             written.update(reply=reply, id=row.id)
 
         if decision.outcome is not None and decision.tree is not None:
             origin = Origin(
-                channel=CHANNEL, gateway=message.gateway,
+                channel=CHANNEL,
+                gateway=message.gateway,
                 conversation_key=f"{CHANNEL}:{message.gateway}:{decision.conversation_id}",
-                phone=phone, phone_hash=phone_hash, network_code=message.network or None,
+                phone=phone,
+                phone_hash=phone_hash,
+                network_code=message.network or None,
             )
             decision.outcome = commit_events(
-                services, decision.tree, decision.outcome, decision.events, origin, ctx,
+                services,
+                decision.tree,
+                decision.outcome,
+                decision.events,
+                origin,
+                ctx,
                 extra_writes=writes,
             )
         else:
@@ -511,12 +541,17 @@ class SmsService:
             continuing = decision.kind != "start" and known.stored is not None
             started = known.stored.created_at if continuing and known.stored else now
             store.save(
-                CHANNEL, conversation,
+                CHANNEL,
+                conversation,
                 StoredSession(
                     state=outcome.state.to_dict(),
                     last_input=message.message_id,
-                    last_reply={"text": reply, "end": False, "at": now,
-                                "conversation": decision.conversation_id},
+                    last_reply={
+                        "text": reply,
+                        "end": False,
+                        "at": now,
+                        "conversation": decision.conversation_id,
+                    },
                     phone_hash=phone_hash,
                     created_at=started,
                 ),
@@ -525,10 +560,14 @@ class SmsService:
         elif known.stored is not None:
             store.delete(CHANNEL, conversation)
         store.save(
-            CHANNEL, conversation + SEEN,
+            CHANNEL,
+            conversation + SEEN,
             StoredSession(
                 state={"language": language or known.language, "open": is_open},
-                last_input=None, last_reply=None, phone_hash=phone_hash, created_at=now,
+                last_input=None,
+                last_reply=None,
+                phone_hash=phone_hash,
+                created_at=now,
             ),
             self.notice_ttl,
         )

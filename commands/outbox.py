@@ -59,8 +59,9 @@ def _cell(value: object, width: int) -> str:
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice(store.STATUSES), help="Only messages in this status.")
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True
+)
 @click.option("--limit", default=50, show_default=True, help="How many, newest first.")
 @with_appcontext
 def list_messages(status: str | None, fmt: str, limit: int) -> None:
@@ -75,14 +76,27 @@ def list_messages(status: str | None, fmt: str, limit: int) -> None:
         for record in records:
             click.echo(json.dumps(record, ensure_ascii=False))
         return
-    columns = [("id", 6), ("created_at", 19), ("status", 9), ("att", 3), ("phone", 13),
-               ("seg", 3), ("reason", 24), ("text", 40)]
+    columns = [
+        ("id", 6),
+        ("created_at", 19),
+        ("status", 9),
+        ("att", 3),
+        ("phone", 13),
+        ("seg", 3),
+        ("reason", 24),
+        ("text", 40),
+    ]
     header = "  ".join(name.ljust(width) for name, width in columns)
     click.echo(header)
     click.echo("-" * len(header))
     for record in records:
-        values = {**record, "created_at": record["created_at"][:19], "att": record["attempts"],
-                  "seg": record["segments"], "reason": record["failure_reason"]}
+        values = {
+            **record,
+            "created_at": record["created_at"][:19],
+            "att": record["attempts"],
+            "seg": record["segments"],
+            "reason": record["failure_reason"],
+        }
         click.echo("  ".join(_cell(values[name], width) for name, width in columns).rstrip())
 
 

@@ -106,7 +106,9 @@ def ussd(phone: str, lang: str | None, network: str, service_code: str, url: str
 @click.option("--url", help="A running server, e.g. http://127.0.0.1:5000 (default: in-process).")
 @click.argument("messages", nargs=-1)
 @with_appcontext
-def sms(phone: str, shortcode: str, network: str, url: str | None, messages: tuple[str, ...]) -> None:
+def sms(
+    phone: str, shortcode: str, network: str, url: str | None, messages: tuple[str, ...]
+) -> None:
     """Text the SMS service: each line you type is one SMS; Ctrl-D or an empty line stops.
 
     MESSAGES, when given, are sent in turn instead of asking. After each SMS the replies queued
@@ -117,12 +119,16 @@ def sms(phone: str, shortcode: str, network: str, url: str | None, messages: tup
     from storage import outbox as outbox_store
 
     services = current_services()
-    token = str(services.settings.get("gateways", "africastalking", "callback_token", default="") or "")
+    token = str(
+        services.settings.get("gateways", "africastalking", "callback_token", default="") or ""
+    )
     post = make_poster(url, token)
     phone_hash = services.vault.hash(phone)
     with services.db.session() as session:
-        seen = max((row.id for row in outbox_store.listing(session, phone_hash=phone_hash, limit=1)),
-                   default=0)
+        seen = max(
+            (row.id for row in outbox_store.listing(session, phone_hash=phone_hash, limit=1)),
+            default=0,
+        )
     click.echo(f"Texting {shortcode} from {phone}. Try RIPOTI, ALERTE, REPORT or KUFATILIA.\n")
     pending = list(messages)
     while True:
@@ -140,7 +146,10 @@ def sms(phone: str, shortcode: str, network: str, url: str | None, messages: tup
             if text == "":
                 return
         payload = {
-            "from": phone, "to": shortcode, "text": text, "networkCode": network,
+            "from": phone,
+            "to": shortcode,
+            "text": text,
+            "networkCode": network,
             "id": f"SIM_{uuid.uuid4().hex}",
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
@@ -154,9 +163,11 @@ def sms(phone: str, shortcode: str, network: str, url: str | None, messages: tup
             )
         for row in rows:
             seen = max(seen, row.id)
-            click.echo(click.style(
-                f"-- outbox #{row.id} [{row.status}] {row.segments} segment(s) {row.encoding}",
-                dim=True,
-            ))
+            click.echo(
+                click.style(
+                    f"-- outbox #{row.id} [{row.status}] {row.segments} segment(s) {row.encoding}",
+                    dim=True,
+                )
+            )
             click.echo(row.text)
         click.echo()

@@ -74,7 +74,8 @@ def interpret(result: object) -> SendResult:
         message_id = recipient.get("messageId")
         cost = recipient.get("cost")
         return SendResult.sent(
-            str(message_id)[:100] if message_id else None, status=status,
+            str(message_id)[:100] if message_id else None,
+            status=status,
             cost=str(cost)[:32] if cost is not None else None,
         )
     label = status or (PERMANENT_CODES.get(code, "") if code is not None else "") or "unknown"

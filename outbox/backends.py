@@ -63,7 +63,11 @@ class ConsoleBackend:
         encoding = gsm.sms_encoding(text)
         log.info(
             "SMS to %s from %s (%d segment(s), %s):\n%s",
-            mask(phone), sender or "-", encoding.segments, encoding.name, text,
+            mask(phone),
+            sender or "-",
+            encoding.segments,
+            encoding.name,
+            text,
         )
         return SendResult.sent(f"console-{uuid.uuid4().hex[:16]}", status="Logged")
 

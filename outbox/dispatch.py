@@ -44,8 +44,13 @@ def queue_message(
     return store.add(
         session,
         store.NewMessage(
-            idempotency_key=idempotency_key, channel=channel, phone=phone, text=text,
-            encoding=encoding.name, segments=encoding.segments, sender=sender,
+            idempotency_key=idempotency_key,
+            channel=channel,
+            phone=phone,
+            text=text,
+            encoding=encoding.name,
+            segments=encoding.segments,
+            sender=sender,
         ),
         vault=services.vault,
         now=services.clock.now(),
@@ -72,7 +77,8 @@ def enqueue(services: Services, ids: Iterable[int]) -> int:
         queue = job_queue(services)
         for message_id in ids:
             queue.enqueue(
-                JOB, message_id,
+                JOB,
+                message_id,
                 job_timeout=int(sms.get("job_timeout_seconds", 60)),
                 result_ttl=0,
                 failure_ttl=7 * 24 * 3600,
@@ -134,16 +140,25 @@ class Dispatcher:
             if result.outcome == "sent":
                 status = store.SENT
                 applied = store.mark_sent(
-                    session, claim, now=now, backend=name,
+                    session,
+                    claim,
+                    now=now,
+                    backend=name,
                     gateway_message_id=result.gateway_message_id,
-                    gateway_status=result.gateway_status, cost=result.cost,
+                    gateway_status=result.gateway_status,
+                    cost=result.cost,
                 )
             elif result.outcome == "retry" and claim.attempt < self.max_attempts:
                 status = store.QUEUED
                 applied = store.mark_retry(
-                    session, claim, now=now, backend=name, reason=result.reason or "retry",
+                    session,
+                    claim,
+                    now=now,
+                    backend=name,
+                    reason=result.reason or "retry",
                     gateway_status=result.gateway_status,
-                    next_attempt_at=now + backoff(claim.attempt, self.retry_base, self.retry_ceiling),
+                    next_attempt_at=now
+                    + backoff(claim.attempt, self.retry_base, self.retry_ceiling),
                 )
             else:
                 status = store.FAILED
@@ -151,7 +166,11 @@ class Dispatcher:
                 if result.outcome == "retry":
                     reason = f"gave up after {claim.attempt} attempt(s): {reason}"
                 applied = store.mark_failed(
-                    session, claim, now=now, backend=name, reason=reason,
+                    session,
+                    claim,
+                    now=now,
+                    backend=name,
+                    reason=reason,
                     gateway_status=result.gateway_status,
                 )
         if not applied:
@@ -160,7 +179,10 @@ class Dispatcher:
             return "late"
         log.log(
             logging.INFO if status != store.FAILED else logging.WARNING,
-            "outbox message %s attempt %s: %s%s", claim.id, claim.attempt, status,
+            "outbox message %s attempt %s: %s%s",
+            claim.id,
+            claim.attempt,
+            status,
             f" ({result.reason})" if result.reason else "",
         )
         return status

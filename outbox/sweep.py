@@ -41,8 +41,11 @@ def sweep(services: Services) -> SweepReport:
     requeue = str(sms.get("stuck_sending", "requeue")) != "fail"
     with services.db.transaction() as session:
         requeued, failed = store.release_stuck(
-            session, now=now, claimed_before=stuck,
-            max_attempts=int(sms.get("max_attempts", 5)), requeue=requeue,
+            session,
+            now=now,
+            claimed_before=stuck,
+            max_attempts=int(sms.get("max_attempts", 5)),
+            requeue=requeue,
         )
         due = store.take_due(session, now=now, stale_before=stale, limit=BATCH)
         forgotten = operations.forget_sms_incoming(session, retention)

@@ -152,8 +152,13 @@ def record_sms_incoming(
 ) -> SmsIncoming:
     """Remember an incoming SMS as handled. Its unique (gateway, id) makes a second insert fail."""
     row = SmsIncoming(
-        gateway=gateway, message_id=message_id, received_at=received_at, sent_at=sent_at,
-        reporter_hash=reporter_hash, shortcode=shortcode, network_code=network_code,
+        gateway=gateway,
+        message_id=message_id,
+        received_at=received_at,
+        sent_at=sent_at,
+        reporter_hash=reporter_hash,
+        shortcode=shortcode,
+        network_code=network_code,
     )
     session.add(row)
     session.flush()

@@ -52,7 +52,9 @@ def _rowcount(result: object) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 
-def add(session: Session, message: NewMessage, *, vault: PhoneVault, now: datetime) -> OutboxMessage:
+def add(
+    session: Session, message: NewMessage, *, vault: PhoneVault, now: datetime
+) -> OutboxMessage:
     """Queue a message; the caller dispatches it after its transaction commits."""
     row = OutboxMessage(
         idempotency_key=message.idempotency_key,
@@ -97,13 +99,18 @@ def claim(session: Session, message_id: int, now: datetime) -> Claim | None:
         return None
     row = session.execute(
         select(
-            OutboxMessage.attempts, OutboxMessage.phone_encrypted, OutboxMessage.text,
+            OutboxMessage.attempts,
+            OutboxMessage.phone_encrypted,
+            OutboxMessage.text,
             OutboxMessage.sender,
         ).where(OutboxMessage.id == message_id)
     ).one()
     return Claim(
-        id=message_id, attempt=row.attempts, phone_encrypted=row.phone_encrypted,
-        text=row.text, sender=row.sender,
+        id=message_id,
+        attempt=row.attempts,
+        phone_encrypted=row.phone_encrypted,
+        text=row.text,
+        sender=row.sender,
     )
 
 
@@ -133,31 +140,60 @@ def mark_sent(
     cost: str | None,
 ) -> bool:
     return _finish_attempt(
-        session, claim, status=SENT, sent_at=now, updated_at=now, backend=backend,
-        gateway_message_id=gateway_message_id, gateway_status=gateway_status, cost=cost,
+        session,
+        claim,
+        status=SENT,
+        sent_at=now,
+        updated_at=now,
+        backend=backend,
+        gateway_message_id=gateway_message_id,
+        gateway_status=gateway_status,
+        cost=cost,
         failure_reason=None,
     )
 
 
 def mark_retry(
-    session: Session, claim: Claim, *, now: datetime, next_attempt_at: datetime, backend: str,
-    reason: str, gateway_status: str | None = None,
+    session: Session,
+    claim: Claim,
+    *,
+    now: datetime,
+    next_attempt_at: datetime,
+    backend: str,
+    reason: str,
+    gateway_status: str | None = None,
 ) -> bool:
     """Back to ``queued`` for a later attempt; the sweep hands it to the queue when it is due."""
     return _finish_attempt(
-        session, claim, status=QUEUED, next_attempt_at=next_attempt_at, enqueued_at=None,
-        updated_at=now, backend=backend, gateway_status=gateway_status,
+        session,
+        claim,
+        status=QUEUED,
+        next_attempt_at=next_attempt_at,
+        enqueued_at=None,
+        updated_at=now,
+        backend=backend,
+        gateway_status=gateway_status,
         failure_reason=_reason(reason),
     )
 
 
 def mark_failed(
-    session: Session, claim: Claim, *, now: datetime, backend: str, reason: str,
+    session: Session,
+    claim: Claim,
+    *,
+    now: datetime,
+    backend: str,
+    reason: str,
     gateway_status: str | None = None,
 ) -> bool:
     return _finish_attempt(
-        session, claim, status=FAILED, updated_at=now, backend=backend,
-        gateway_status=gateway_status, failure_reason=_reason(reason),
+        session,
+        claim,
+        status=FAILED,
+        updated_at=now,
+        backend=backend,
+        gateway_status=gateway_status,
+        failure_reason=_reason(reason),
     )
 
 
@@ -201,19 +237,28 @@ def release_stuck(
     reason = "interrupted while sending: the gateway may or may not have it"
     requeued = 0
     if requeue:
-        requeued = _rowcount(session.execute(
+        requeued = _rowcount(
+            session.execute(
+                update(OutboxMessage)
+                .where(stuck, OutboxMessage.attempts < max_attempts)
+                .values(
+                    status=QUEUED,
+                    next_attempt_at=now,
+                    enqueued_at=None,
+                    updated_at=now,
+                    failure_reason=reason,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
+    failed = _rowcount(
+        session.execute(
             update(OutboxMessage)
-            .where(stuck, OutboxMessage.attempts < max_attempts)
-            .values(status=QUEUED, next_attempt_at=now, enqueued_at=None, updated_at=now,
-                    failure_reason=reason)
+            .where(stuck)
+            .values(status=FAILED, updated_at=now, failure_reason=reason)
             .execution_options(synchronize_session=False)
-        ))
-    failed = _rowcount(session.execute(
-        update(OutboxMessage)
-        .where(stuck)
-        .values(status=FAILED, updated_at=now, failure_reason=reason)
-        .execution_options(synchronize_session=False)
-    ))
+        )
+    )
     return requeued, failed
 
 
@@ -242,10 +287,14 @@ def record_delivery(
     else:
         condition = and_(found, OutboxMessage.status.in_((SENDING, SENT)))
         values.update(status=SENT)
-    changed = _rowcount(session.execute(
-        update(OutboxMessage).where(condition).values(**values)
-        .execution_options(synchronize_session=False)
-    ))
+    changed = _rowcount(
+        session.execute(
+            update(OutboxMessage)
+            .where(condition)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     return changed
 
 

@@ -50,17 +50,28 @@ yaml.SafeDumper.add_representer(_Literal, _literal)
 def incoming_form(
     text: str, message_id: str, phone: str = "+243812345678", to: str = "21512", **extra: str
 ) -> dict[str, str]:
-    form = {"from": phone, "to": to, "text": text, "id": message_id,
-            "date": DATE_FORMATS[len(message_id) % 2], "networkCode": "63001"}
+    form = {
+        "from": phone,
+        "to": to,
+        "text": text,
+        "id": message_id,
+        "date": DATE_FORMATS[len(message_id) % 2],
+        "networkCode": "63001",
+    }
     form.update(extra)
     return form
 
 
-def outbox_rows(services: Services, phone: str | None = None, after_id: int = 0) -> list[OutboxMessage]:
+def outbox_rows(
+    services: Services, phone: str | None = None, after_id: int = 0
+) -> list[OutboxMessage]:
     with services.db.session() as session:
         return store.listing(
-            session, phone_hash=services.vault.hash(phone) if phone else None,
-            after_id=after_id, limit=1000, newest_first=False,
+            session,
+            phone_hash=services.vault.hash(phone) if phone else None,
+            after_id=after_id,
+            limit=1000,
+            newest_first=False,
         )
 
 
@@ -80,10 +91,14 @@ class Conversation:
     seen: int = 0
     count: int = 0
 
-    def post(self, text: str, message_id: str | None = None) -> tuple[int, str, list[OutboxMessage]]:
+    def post(
+        self, text: str, message_id: str | None = None
+    ) -> tuple[int, str, list[OutboxMessage]]:
         self.count += 1
         message_id = message_id or f"ATXid_{self.phone[-4:]}_{self.count:03d}"
-        response = self.client.post(INCOMING, data=incoming_form(text, message_id, self.phone, self.to))
+        response = self.client.post(
+            INCOMING, data=incoming_form(text, message_id, self.phone, self.to)
+        )
         rows = outbox_rows(self.services, self.phone, self.seen)
         if rows:
             self.seen = rows[-1].id
@@ -99,8 +114,12 @@ class Conversation:
 def run_transcript(client: FlaskClient, services: Services, path: Path) -> list[str]:
     """Play a transcript; returns the mismatches (empty: it passed)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    talk = Conversation(client, services, str(data.get("phone", "+243812345678")),
-                        str(data.get("shortcode", "21512")))
+    talk = Conversation(
+        client,
+        services,
+        str(data.get("phone", "+243812345678")),
+        str(data.get("shortcode", "21512")),
+    )
     problems: list[str] = []
     for index, step in enumerate(data["steps"], 1):
         if "advance" in step:
@@ -112,8 +131,10 @@ def run_transcript(client: FlaskClient, services: Services, path: Path) -> list[
         where = f"{path.name} step {index} (send {text!r})"
         if step.get("duplicate"):
             if status != 200 or body != "OK duplicate\n" or rows:
-                problems.append(f"{where}: expected a silent duplicate, got {status} {body!r} "
-                                f"{[r.text for r in rows]}")
+                problems.append(
+                    f"{where}: expected a silent duplicate, got {status} {body!r} "
+                    f"{[r.text for r in rows]}"
+                )
             continue
         if status != 200 or len(rows) != 1:
             problems.append(f"{where}: HTTP {status} {body!r}, {len(rows)} replies")
@@ -129,8 +150,11 @@ def run_transcript(client: FlaskClient, services: Services, path: Path) -> list[
         for step in data["steps"]:
             if "reply" in step:
                 step["reply"] = _Literal(step["reply"])
-        header = "".join(line + "\n" for line in path.read_text(encoding="utf-8").splitlines()
-                         if line.startswith("#"))
+        header = "".join(
+            line + "\n"
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith("#")
+        )
         body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
         path.write_text(header + body, encoding="utf-8")
     return problems
@@ -139,21 +163,43 @@ def run_transcript(client: FlaskClient, services: Services, path: Path) -> list[
 # A local stand-in for AT's messaging API -------------------------------------------------------
 
 
-def at_success(message_id: str = "ATXid_ok1", code: int = 101, status: str = "Success",
-               number: str = "+243812345678") -> dict[str, Any]:
-    return {"SMSMessageData": {
-        "Message": "Sent to 1/1 Total Cost: CDF 50.0000",
-        "Recipients": [{"statusCode": code, "number": number, "status": status,
-                        "cost": "CDF 50.0000", "messageId": message_id}],
-    }}
+def at_success(
+    message_id: str = "ATXid_ok1",
+    code: int = 101,
+    status: str = "Success",
+    number: str = "+243812345678",
+) -> dict[str, Any]:
+    return {
+        "SMSMessageData": {
+            "Message": "Sent to 1/1 Total Cost: CDF 50.0000",
+            "Recipients": [
+                {
+                    "statusCode": code,
+                    "number": number,
+                    "status": status,
+                    "cost": "CDF 50.0000",
+                    "messageId": message_id,
+                }
+            ],
+        }
+    }
 
 
 def at_failure(code: int, status: str, number: str = "+243812345678") -> dict[str, Any]:
-    return {"SMSMessageData": {
-        "Message": "Sent to 0/1 Total Cost: 0",
-        "Recipients": [{"statusCode": code, "number": number, "status": status, "cost": "0",
-                        "messageId": "None"}],
-    }}
+    return {
+        "SMSMessageData": {
+            "Message": "Sent to 0/1 Total Cost: 0",
+            "Recipients": [
+                {
+                    "statusCode": code,
+                    "number": number,
+                    "status": status,
+                    "cost": "0",
+                    "messageId": "None",
+                }
+            ],
+        }
+    }
 
 
 @dataclass

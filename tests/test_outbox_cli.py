@@ -51,7 +51,16 @@ def test_outbox_list_masks_the_phone(
     assert table.exit_code == 0, table.output
     assert "+243******002" in table.output and "990000002" not in table.output
     lines = table.output.splitlines()
-    assert lines[0].split() == ["id", "created_at", "status", "att", "phone", "seg", "reason", "text"]
+    assert lines[0].split() == [
+        "id",
+        "created_at",
+        "status",
+        "att",
+        "phone",
+        "seg",
+        "reason",
+        "text",
+    ]
     assert len(lines) == 4  # header, rule, two messages
 
     jsonl = runner.invoke(args=["outbox", "list", "--format", "jsonl", "--status", "sent"])

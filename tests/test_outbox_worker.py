@@ -48,10 +48,14 @@ def fake_at() -> Iterator[FakeAT]:
 def _at_config(url: str, **sms: Any) -> dict[str, Any]:
     return {
         "sms": {"backend": "africastalking", "max_attempts": 3, "retry_base_seconds": 30, **sms},
-        "gateways": {"africastalking": {
-            "username": "sandbox", "api_key": "test-api-key", "api_url": url,
-            "timeout": [0.5, 0.3],
-        }},
+        "gateways": {
+            "africastalking": {
+                "username": "sandbox",
+                "api_key": "test-api-key",
+                "api_url": url,
+                "timeout": [0.5, 0.3],
+            }
+        },
     }
 
 
@@ -73,8 +77,12 @@ def at_services(at_app: Flask) -> Services:
 def _queue(services: Services, text: str = "Asante! Namba ya ripoti: 3002975.") -> int:
     with services.db.transaction() as session:
         row = dispatch.queue_message(
-            session, services, idempotency_key=f"test:{text}:{services.clock.now()}",
-            phone=PHONE, text=text, sender="21512",
+            session,
+            services,
+            idempotency_key=f"test:{text}:{services.clock.now()}",
+            phone=PHONE,
+            text=text,
+            sender="21512",
         )
         return row.id
 
@@ -99,13 +107,18 @@ def test_a_message_goes_out_once_through_the_sdk(at_services: Services, fake_at:
     (request,) = fake_at.requests
     assert request["path"] == "/version1/messaging" and request["api_key"] == "test-api-key"
     assert request["form"] == {
-        "username": "sandbox", "to": PHONE, "message": "Asante! Namba ya ripoti: 3002975.",
-        "bulkSMSMode": "1", "from": "21512",
+        "username": "sandbox",
+        "to": PHONE,
+        "message": "Asante! Namba ya ripoti: 3002975.",
+        "bulkSMSMode": "1",
+        "from": "21512",
     }
     row = _row(at_services, row_id)
     assert (row.status, row.attempts, row.backend) == (store.SENT, 1, "africastalking")
     assert (row.gateway_message_id, row.gateway_status, row.cost) == (
-        "ATXid_one", "Success", "CDF 50.0000"
+        "ATXid_one",
+        "Success",
+        "CDF 50.0000",
     )
 
 
@@ -236,12 +249,21 @@ def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> 
     client.post(DELIVERY, data={"id": "ATXid_d1", "status": "Buffered"})
     assert _row(services, first).status == store.SENT
     client.post(DELIVERY, data={"id": "ATXid_d1", "status": "Success"})
-    client.post(DELIVERY, data={"id": "ATXid_d2", "status": "AbsentSubscriber",
-                                "failureReason": "DeliveryFailure", "retryCount": "2"})
+    client.post(
+        DELIVERY,
+        data={
+            "id": "ATXid_d2",
+            "status": "AbsentSubscriber",
+            "failureReason": "DeliveryFailure",
+            "retryCount": "2",
+        },
+    )
     assert _row(services, first).status == store.DELIVERED
     row = _row(services, second)
     assert (row.status, row.gateway_status, row.failure_reason) == (
-        store.FAILED, "AbsentSubscriber", "DeliveryFailure"
+        store.FAILED,
+        "AbsentSubscriber",
+        "DeliveryFailure",
     )
 
 
@@ -324,7 +346,9 @@ def test_flask_worker_burst_sends_what_is_queued(app: Flask, services: Services)
         forget_queue(services)
 
 
-def test_a_misconfigured_backend_stops_the_worker_at_start(backend: Backend, tmp_path: Path) -> None:
+def test_a_misconfigured_backend_stops_the_worker_at_start(
+    backend: Backend, tmp_path: Path
+) -> None:
     app = make_app(backend, tmp_path, sms={"backend": "africastalking"})  # no api_key
     services: Services = app.extensions[EXTENSION_KEY]
     try:
@@ -345,9 +369,12 @@ def test_backoff_doubles_up_to_a_ceiling(attempt: int, seconds: int) -> None:
     ("result", "outcome", "detail"),
     [
         (at_success("ATXid_a"), "sent", "ATXid_a"),
-        ('{"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,'
-         '"number":"+243812345678","status":"Success","cost":"CDF 50","messageId":"ATXid_b"}]}}',
-         "sent", "ATXid_b"),
+        (
+            '{"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,'
+            '"number":"+243812345678","status":"Success","cost":"CDF 50","messageId":"ATXid_b"}]}}',
+            "sent",
+            "ATXid_b",
+        ),
         (at_success("ATXid_q", code=102, status="Queued"), "sent", "ATXid_q"),
         (at_failure(401, "RiskHold"), "retry", "401 RiskHold"),
         (at_failure(402, "InvalidSenderId"), "failed", "402 InvalidSenderId"),
@@ -360,10 +387,16 @@ def test_backoff_doubles_up_to_a_ceiling(attempt: int, seconds: int) -> None:
         (at_failure(500, "InternalServerError"), "retry", "500 InternalServerError"),
         (at_failure(501, "GatewayError"), "retry", "501 GatewayError"),
         (at_failure(502, "RejectedByGateway"), "retry", "502 RejectedByGateway"),
-        ({"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}}, "failed",
-         "not sent: InvalidSenderId"),
-        ({"SMSMessageData": {"Message": "", "Recipients": []}}, "retry",
-         "not sent: no recipient in the response"),
+        (
+            {"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}},
+            "failed",
+            "not sent: InvalidSenderId",
+        ),
+        (
+            {"SMSMessageData": {"Message": "", "Recipients": []}},
+            "retry",
+            "not sent: no recipient in the response",
+        ),
         ("<html>Bad gateway</html>", "retry", "unreadable gateway response"),
         ({"unexpected": True}, "retry", "gateway response without SMSMessageData"),
         ([1, 2], "retry", "unexpected gateway response"),

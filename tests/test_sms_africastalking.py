@@ -129,14 +129,28 @@ def _sent_row(services: Services, gateway_id: str) -> int:
     with services.db.transaction() as session:
         row = store.add(
             session,
-            store.NewMessage(idempotency_key=f"test:{gateway_id}", channel="sms",
-                             phone="+243812345678", text="hello", encoding="GSM-7", segments=1),
-            vault=services.vault, now=now,
+            store.NewMessage(
+                idempotency_key=f"test:{gateway_id}",
+                channel="sms",
+                phone="+243812345678",
+                text="hello",
+                encoding="GSM-7",
+                segments=1,
+            ),
+            vault=services.vault,
+            now=now,
         )
         claim = store.claim(session, row.id, now)
         assert claim is not None
-        store.mark_sent(session, claim, now=now, backend="africastalking",
-                        gateway_message_id=gateway_id, gateway_status="Success", cost="CDF 50")
+        store.mark_sent(
+            session,
+            claim,
+            now=now,
+            backend="africastalking",
+            gateway_message_id=gateway_id,
+            gateway_status="Success",
+            cost="CDF 50",
+        )
         return row.id
 
 
@@ -163,8 +177,13 @@ def test_every_at_status_maps_to_ours(
     client: FlaskClient, services: Services, status: str, ours: str
 ) -> None:
     row_id = _sent_row(services, "ATXid_map")
-    form = {"id": "ATXid_map", "status": status, "phoneNumber": "+243812345678",
-            "networkCode": "63001", "retryCount": "0"}
+    form = {
+        "id": "ATXid_map",
+        "status": status,
+        "phoneNumber": "+243812345678",
+        "networkCode": "63001",
+        "retryCount": "0",
+    }
     if ours == store.FAILED:
         form["failureReason"] = "UserInBlackList"
     response = client.post(DELIVERY, data=form)
@@ -179,7 +198,9 @@ def test_delivery_reports_out_of_order_never_undo_delivered(
 ) -> None:
     row_id = _sent_row(services, "ATXid_order")
     for status in ("Buffered", "Success", "Sent", "Failed"):
-        assert client.post(DELIVERY, data={"id": "ATXid_order", "status": status}).status_code == 200
+        assert (
+            client.post(DELIVERY, data={"id": "ATXid_order", "status": status}).status_code == 200
+        )
     assert _row(services, row_id).status == store.DELIVERED
 
 
@@ -218,7 +239,9 @@ def guarded(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
 @pytest.mark.parametrize("path", [INCOMING, DELIVERY])
 def test_a_callback_token_guards_both_urls(guarded: Flask, path: str) -> None:
     client = guarded.test_client()
-    form = incoming_form("RIPOTI", "ATXid_tok") if path == INCOMING else {"id": "x", "status": "Sent"}
+    form = (
+        incoming_form("RIPOTI", "ATXid_tok") if path == INCOMING else {"id": "x", "status": "Sent"}
+    )
     assert client.post(path, data=form).status_code == 403
     assert client.post(path + "?token=wrong", data=form).status_code == 403
     assert client.post(path + "?token=s3cret", data=form).status_code == 200

@@ -44,8 +44,6 @@ def test_transcript(path: Path, client: FlaskClient, services: Services) -> None
 
 def test_every_language_has_a_complete_report_transcript() -> None:
     languages = {
-        report.get("language")
-        for path in TRANSCRIPTS
-        for report in _expected_reports(path) or []
+        report.get("language") for path in TRANSCRIPTS for report in _expected_reports(path) or []
     }
     assert {"sw", "fr", "en"} <= languages

@@ -47,7 +47,9 @@ blueprint = Blueprint("africastalking_sms", __name__)
 
 
 def _token() -> str:
-    return str(current_services().settings.get("gateways", GATEWAY, "callback_token", default="") or "")
+    return str(
+        current_services().settings.get("gateways", GATEWAY, "callback_token", default="") or ""
+    )
 
 
 def parse_date(value: str) -> datetime:
