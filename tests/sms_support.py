@@ -30,21 +30,12 @@ from services import Services
 from storage import outbox as store
 from storage.models import OutboxMessage
 
+from .transcript import save
+
 UPDATE = os.environ.get("UPDATE_TRANSCRIPTS") == "1"
 INCOMING = "/sms/africastalking/incoming"
 DELIVERY = "/sms/africastalking/delivery"
 DATE_FORMATS = ("2026-11-24T09:30:00Z", "2026-11-24 09:30:00")
-
-
-class _Literal(str):
-    pass
-
-
-def _literal(dumper: yaml.SafeDumper, data: _Literal) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-
-
-yaml.SafeDumper.add_representer(_Literal, _literal)
 
 
 def incoming_form(
@@ -73,6 +64,13 @@ def outbox_rows(
             limit=1000,
             newest_first=False,
         )
+
+
+def outbox_row(services: Services, row_id: int) -> OutboxMessage:
+    with services.db.session() as session:
+        found = store.get(session, row_id)
+        assert found is not None
+        return found
 
 
 def forget_queue(services: Services) -> None:
@@ -141,22 +139,13 @@ def run_transcript(client: FlaskClient, services: Services, path: Path) -> list[
             continue
         got = rows[0].text
         if UPDATE:
-            step["reply"] = _Literal(got)
+            step["reply"] = got
         elif got != step.get("reply"):
             problems.append(f"{where}:\n--- expected\n{step.get('reply')}\n--- got\n{got}")
         if rows[0].segments > 3 or len(got) > 459:
             problems.append(f"{where}: reply longer than three segments")
     if UPDATE:
-        for step in data["steps"]:
-            if "reply" in step:
-                step["reply"] = _Literal(step["reply"])
-        header = "".join(
-            line + "\n"
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("#")
-        )
-        body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
-        path.write_text(header + body, encoding="utf-8")
+        save(path, data)
     return problems
 
 

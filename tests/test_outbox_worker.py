@@ -22,7 +22,6 @@ from outbox.sweep import sweep
 from outbox.worker import make_worker
 from services import EXTENSION_KEY, Services
 from storage import outbox as store
-from storage.models import OutboxMessage
 
 from .conftest import Backend, make_app
 from .sms_support import (
@@ -33,6 +32,7 @@ from .sms_support import (
     at_success,
     forget_queue,
     incoming_form,
+    outbox_row,
     outbox_rows,
 )
 
@@ -87,13 +87,6 @@ def _queue(services: Services, text: str = "Asante! Namba ya ripoti: 3002975.") 
         return row.id
 
 
-def _row(services: Services, row_id: int) -> OutboxMessage:
-    with services.db.session() as session:
-        found = store.get(session, row_id)
-        assert found is not None
-        return found
-
-
 def _later(services: Services, seconds: float) -> None:
     assert services.clock.fixed is not None
     services.clock.fixed += timedelta(seconds=seconds)
@@ -113,7 +106,7 @@ def test_a_message_goes_out_once_through_the_sdk(at_services: Services, fake_at:
         "bulkSMSMode": "1",
         "from": "21512",
     }
-    row = _row(at_services, row_id)
+    row = outbox_row(at_services, row_id)
     assert (row.status, row.attempts, row.backend) == (store.SENT, 1, "africastalking")
     assert (row.gateway_message_id, row.gateway_status, row.cost) == (
         "ATXid_one",
@@ -131,7 +124,7 @@ def test_a_json_body_typed_otherwise_reaches_us_as_text_and_still_counts(
     )
     row_id = _queue(at_services)
     assert Dispatcher(at_services).deliver(row_id) == store.SENT
-    assert _row(at_services, row_id).gateway_message_id == "ATXid_text"
+    assert outbox_row(at_services, row_id).gateway_message_id == "ATXid_text"
 
 
 def test_concurrent_jobs_for_one_row_send_it_once(at_services: Services, fake_at: FakeAT) -> None:
@@ -159,7 +152,7 @@ def test_a_permanent_failure_inside_http_200_is_not_retried(
     fake_at.answers.append(Answer(200, at_failure(403, "InvalidPhoneNumber")))
     row_id = _queue(at_services)
     assert Dispatcher(at_services).deliver(row_id) == store.FAILED
-    row = _row(at_services, row_id)
+    row = outbox_row(at_services, row_id)
     assert (row.status, row.attempts) == (store.FAILED, 1)
     assert row.failure_reason == "403 InvalidPhoneNumber"
     _later(at_services, 3600)
@@ -178,7 +171,7 @@ def test_transient_failures_back_off_then_succeed(at_services: Services, fake_at
     dispatcher = Dispatcher(at_services)
 
     assert dispatcher.deliver(row_id) == store.QUEUED
-    row = _row(at_services, row_id)
+    row = outbox_row(at_services, row_id)
     assert row.failure_reason == "405 InsufficientBalance"
     assert row.next_attempt_at == start + timedelta(seconds=30)
     assert dispatcher.deliver(row_id) == "skipped"  # not due yet: nothing leaves
@@ -186,14 +179,14 @@ def test_transient_failures_back_off_then_succeed(at_services: Services, fake_at
 
     _later(at_services, 30)
     assert dispatcher.deliver(row_id) == store.QUEUED
-    row = _row(at_services, row_id)
+    row = outbox_row(at_services, row_id)
     assert row.failure_reason is not None
     assert row.failure_reason.startswith("gateway refused the request: Internal Server Error")
     assert row.next_attempt_at == start + timedelta(seconds=30 + 60)
 
     _later(at_services, 60)
     assert dispatcher.deliver(row_id) == store.SENT
-    row = _row(at_services, row_id)
+    row = outbox_row(at_services, row_id)
     assert (row.status, row.attempts, row.failure_reason) == (store.SENT, 3, None)
     assert len(fake_at.requests) == 3
 
@@ -207,7 +200,7 @@ def test_after_max_attempts_the_message_fails_with_the_last_reason(
     for expected in (store.QUEUED, store.QUEUED, store.FAILED):
         assert dispatcher.deliver(row_id) == expected
         _later(at_services, 3600)
-    row = _row(at_services, row_id)
+    row = outbox_row(at_services, row_id)
     assert row.status == store.FAILED and row.attempts == 3
     assert row.failure_reason == "gave up after 3 attempt(s): gateway refused the request: oops"
 
@@ -218,10 +211,10 @@ def test_a_timeout_is_retried(at_services: Services, fake_at: FakeAT) -> None:
     row_id = _queue(at_services)
     dispatcher = Dispatcher(at_services)
     assert dispatcher.deliver(row_id) == store.QUEUED
-    assert _row(at_services, row_id).failure_reason == "gateway timeout"
+    assert outbox_row(at_services, row_id).failure_reason == "gateway timeout"
     _later(at_services, 30)
     assert dispatcher.deliver(row_id) == store.SENT
-    assert _row(at_services, row_id).gateway_message_id == "ATXid_ok1"
+    assert outbox_row(at_services, row_id).gateway_message_id == "ATXid_ok1"
 
 
 def test_a_refused_connection_is_retried(backend: Backend, tmp_path: Path) -> None:
@@ -233,7 +226,7 @@ def test_a_refused_connection_is_retried(backend: Backend, tmp_path: Path) -> No
     try:
         row_id = _queue(services)
         assert Dispatcher(services).deliver(row_id) == store.QUEUED
-        assert _row(services, row_id).failure_reason == "network error: ConnectionError"
+        assert outbox_row(services, row_id).failure_reason == "network error: ConnectionError"
     finally:
         services.close()
 
@@ -247,7 +240,7 @@ def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> 
     assert dispatcher.deliver(first) == dispatcher.deliver(second) == store.SENT
 
     client.post(DELIVERY, data={"id": "ATXid_d1", "status": "Buffered"})
-    assert _row(services, first).status == store.SENT
+    assert outbox_row(services, first).status == store.SENT
     client.post(DELIVERY, data={"id": "ATXid_d1", "status": "Success"})
     client.post(
         DELIVERY,
@@ -258,8 +251,8 @@ def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> 
             "retryCount": "2",
         },
     )
-    assert _row(services, first).status == store.DELIVERED
-    row = _row(services, second)
+    assert outbox_row(services, first).status == store.DELIVERED
+    row = outbox_row(services, second)
     assert (row.status, row.gateway_status, row.failure_reason) == (
         store.FAILED,
         "AbsentSubscriber",
@@ -280,7 +273,7 @@ def test_rq_runs_the_reply_to_an_incoming_sms(app: Flask, services: Services) ->
         with app.app_context():
             assert make_worker(services).work(burst=True) is True
         assert job_queue(services).count == 0
-        row = _row(services, row.id)
+        row = outbox_row(services, row.id)
         assert (row.status, row.backend, row.attempts) == (store.SENT, "console", 1)
         assert row.gateway_message_id is not None
     finally:
@@ -314,9 +307,9 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
     assert sweep(at_services).enqueued == 0  # enqueued once, not at every sweep
     with at_app.app_context():
         make_worker(at_services).work(burst=True)
-    assert {_row(at_services, i).status for i in (lost, stuck)} == {store.SENT}
+    assert {outbox_row(at_services, i).status for i in (lost, stuck)} == {store.SENT}
     assert len(fake_at.requests) == 2
-    assert _row(at_services, stuck).attempts == 2
+    assert outbox_row(at_services, stuck).attempts == 2
 
 
 def test_at_most_once_fails_what_a_dead_worker_left(backend: Backend, tmp_path: Path) -> None:
@@ -328,7 +321,7 @@ def test_at_most_once_fails_what_a_dead_worker_left(backend: Backend, tmp_path: 
             store.claim(session, row_id, services.clock.now())
         _later(services, 301)
         assert sweep(services).failed == 1
-        row = _row(services, row_id)
+        row = outbox_row(services, row_id)
         assert row.status == store.FAILED and "interrupted" in (row.failure_reason or "")
     finally:
         forget_queue(services)
@@ -341,7 +334,7 @@ def test_flask_worker_burst_sends_what_is_queued(app: Flask, services: Services)
         assert enqueue(services, ids) == 3
         result = app.test_cli_runner().invoke(args=["worker", "--burst"])
         assert result.exit_code == 0, result.output
-        assert {_row(services, i).status for i in ids} == {store.SENT}
+        assert {outbox_row(services, i).status for i in ids} == {store.SENT}
     finally:
         forget_queue(services)
 

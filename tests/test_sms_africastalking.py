@@ -16,7 +16,7 @@ from storage import outbox as store
 from storage.models import OutboxMessage, SmsIncoming
 
 from .conftest import Backend, make_app
-from .sms_support import DELIVERY, INCOMING, forget_queue, incoming_form, outbox_rows
+from .sms_support import DELIVERY, INCOMING, forget_queue, incoming_form, outbox_row, outbox_rows
 
 # The captured incoming payload (no networkCode: AT leaves it out for some routes).
 REAL_INCOMING = (
@@ -123,7 +123,7 @@ def test_both_date_formats(raw: str, expected: datetime) -> None:
     assert parse_date(raw) == expected
 
 
-def _sent_row(services: Services, gateway_id: str) -> int:
+def _sentoutbox_row(services: Services, gateway_id: str) -> int:
     """A message as the worker leaves it after AT accepted it."""
     now = services.clock.now()
     with services.db.transaction() as session:
@@ -154,20 +154,13 @@ def _sent_row(services: Services, gateway_id: str) -> int:
         return row.id
 
 
-def _row(services: Services, row_id: int) -> OutboxMessage:
-    with services.db.session() as session:
-        found = store.get(session, row_id)
-        assert found is not None
-        return found
-
-
 def test_the_captured_delivery_report_marks_the_message_delivered(
     client: FlaskClient, services: Services
 ) -> None:
-    row_id = _sent_row(services, "ATXid_dda018a640edfcc5d2ce455de3e4a6e7")
+    row_id = _sentoutbox_row(services, "ATXid_dda018a640edfcc5d2ce455de3e4a6e7")
     response = client.post(DELIVERY, data=REAL_DELIVERY, content_type=FORM)
     assert (response.status_code, response.get_data(as_text=True)) == (200, "OK\n")
-    row = _row(services, row_id)
+    row = outbox_row(services, row_id)
     assert (row.status, row.gateway_status) == (store.DELIVERED, "Success")
     assert row.delivered_at is not None
 
@@ -176,7 +169,7 @@ def test_the_captured_delivery_report_marks_the_message_delivered(
 def test_every_at_status_maps_to_ours(
     client: FlaskClient, services: Services, status: str, ours: str
 ) -> None:
-    row_id = _sent_row(services, "ATXid_map")
+    row_id = _sentoutbox_row(services, "ATXid_map")
     form = {
         "id": "ATXid_map",
         "status": status,
@@ -188,7 +181,7 @@ def test_every_at_status_maps_to_ours(
         form["failureReason"] = "UserInBlackList"
     response = client.post(DELIVERY, data=form)
     assert response.status_code == 200
-    row = _row(services, row_id)
+    row = outbox_row(services, row_id)
     assert (row.status, row.gateway_status) == (ours, status)
     assert row.failure_reason == ("UserInBlackList" if ours == store.FAILED else None)
 
@@ -196,12 +189,12 @@ def test_every_at_status_maps_to_ours(
 def test_delivery_reports_out_of_order_never_undo_delivered(
     client: FlaskClient, services: Services
 ) -> None:
-    row_id = _sent_row(services, "ATXid_order")
+    row_id = _sentoutbox_row(services, "ATXid_order")
     for status in ("Buffered", "Success", "Sent", "Failed"):
         assert (
             client.post(DELIVERY, data={"id": "ATXid_order", "status": status}).status_code == 200
         )
-    assert _row(services, row_id).status == store.DELIVERED
+    assert outbox_row(services, row_id).status == store.DELIVERED
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def save(path: Path, data: dict[str, Any]) -> None:
-    for session in data["sessions"]:
+    """Write expected replies back (``UPDATE_TRANSCRIPTS=1``), keeping the file's comment header.
+
+    USSD transcripts hold ``sessions`` of ``steps``; SMS transcripts hold ``steps`` directly.
+    """
+    sessions = data.get("sessions") or [data]
+    for session in sessions:
         for step in session["steps"]:
             if "reply" in step:
                 step["reply"] = _Literal(step["reply"])
