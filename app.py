@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response
@@ -11,6 +12,7 @@ from werkzeug.sansio.response import Response as BaseResponse
 from logging_setup import configure_logging
 from services import EXTENSION_KEY, build_services
 from settings import load_settings
+from storage import migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -20,6 +22,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app.extensions[EXTENSION_KEY] = build_services(settings)
+    if not migrate.is_current(settings.database_url):
+        # Not fatal: `flask db upgrade` itself starts here. But say it before a reporter finds out.
+        logging.getLogger(__name__).warning(
+            "the database schema is not current: run `flask --app app db upgrade`"
+        )
 
     register_blueprints(app)
     register_commands(app)

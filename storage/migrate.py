@@ -6,6 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -15,6 +20,20 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["url"] = url
     return config
+
+
+def is_current(url: str) -> bool:
+    """Whether the database is at the latest migration (False also when it cannot be read)."""
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            found = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+    return found == heads
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -102,3 +102,30 @@ def test_the_migrations_form_one_line_of_history() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
     assert len(script.get_heads()) == 1
     assert len(script.get_bases()) == 1
+
+
+def test_is_current_follows_the_migrations(empty_database: str) -> None:
+    assert not migrate.is_current(empty_database)
+    migrate.upgrade(empty_database)
+    assert migrate.is_current(empty_database)
+    migrate.downgrade(empty_database, "-1")
+    assert not migrate.is_current(empty_database)
+
+
+def test_start_up_warns_about_a_database_left_behind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app import create_app
+
+    from .conftest import PHONE_KEY
+
+    config = {
+        "instance_path": str(tmp_path / "instance"),
+        "database_url": f"sqlite:///{tmp_path / 'empty.db'}",
+        "SECRET_KEY": "s",
+        "PHONE_KEY": PHONE_KEY,
+    }
+    with caplog.at_level("WARNING", logger="app"):
+        app = create_app(config)
+    assert "flask --app app db upgrade" in caplog.text
+    app.extensions["kufatilia"].close()
