@@ -8,9 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from services import Services
-from storage import queries
 
-from .transcript import UPDATE, load, run_ussd
+from .transcript import UPDATE, check_reports, load, run_ussd
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts" / "ussd").glob("*.yaml"))
 
@@ -22,14 +21,8 @@ def test_transcript(path: Path, client: FlaskClient, services: Services) -> None
     expected = load(path).get("expect_reports")
     if expected is None or UPDATE:
         return
-    with services.db.session() as session:
-        stored = [queries.export_row(r) for r in queries.iter_reports(session)]
-    assert len(stored) == len(expected), stored
-    for want, got in zip(expected, stored, strict=True):
-        for field, value in want.items():
-            assert got[field] == str(value), (field, got)
-        # Every reference shown is the stored one: 7 digits with a valid check digit.
-        assert len(got["reference"]) == 7 and got["reference"].isdigit()
+    for got in check_reports(services, expected):
+        assert got["channel"] == "ussd" and got["gateway"] == "africastalking"
 
 
 def test_every_language_has_a_complete_report_transcript() -> None:

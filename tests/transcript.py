@@ -15,6 +15,9 @@ from typing import Any
 import yaml
 from flask.testing import FlaskClient
 
+from services import Services
+from storage import queries, references
+
 UPDATE = os.environ.get("UPDATE_TRANSCRIPTS") == "1"
 
 
@@ -96,3 +99,15 @@ def run_ussd(client: FlaskClient, path: Path) -> list[str]:
     if UPDATE:
         save(path, data)
     return problems
+
+
+def check_reports(services: Services, expected: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Assert the stored reports, oldest first, carry the expected fields; return them all."""
+    with services.db.session() as session:
+        stored = [queries.export_row(r) for r in queries.iter_reports(session)]
+    assert len(stored) == len(expected), stored
+    for want, got in zip(expected, stored, strict=True):
+        for name, value in want.items():
+            assert got[name] == str(value), (name, got)
+        assert references.is_valid(got["reference"]), got["reference"]
+    return stored
