@@ -7,7 +7,6 @@ application context. Nothing here holds a reference to the app itself.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -59,10 +58,6 @@ class Services:
 
     def new_reference(self) -> str:
         return generate(self.rng)
-
-    @property
-    def reference_source(self) -> Callable[[], str]:
-        return self.new_reference
 
     def ussd_limits(self) -> list[int]:
         ussd = self.settings.section("ussd")

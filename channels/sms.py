@@ -50,7 +50,6 @@ MSG_EXPIRED = N_(
     "Your unfinished report has expired. Nothing was sent. Text {keyword} to start again."
 )
 MSG_NOTHING_TO_STOP = N_("You have no report in progress.")
-SMS_MESSAGES = (MSG_START, MSG_HELP, MSG_EXPIRED, MSG_NOTHING_TO_STOP)
 
 _TOKEN = re.compile(r"[^\s*]+")  # answers in one message are separated by spaces or "*"
 _SEPARATORS = " *\t\r\n"

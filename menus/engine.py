@@ -449,14 +449,14 @@ def step(tree: Tree, state: State, user_input: str, ctx: Context) -> Outcome:
         return _home(tree, state, ctx)
     if text == BACK:
         return _back(tree, state, ctx)
-    current = view(tree, node, state, ctx)
-    lang = language_of(tree, state)
     if text == MORE:
-        if state.page + 1 < current.pages():
+        # Laid out only here: paging is the one input that needs the page count.
+        if state.page + 1 < view(tree, node, state, ctx).pages():
             state.page += 1
             return Outcome(render(tree, state, ctx), state)
         if node.kind != "input":
-            return _reask(tree, state, ctx, _choice_hint(tree, node, lang, ctx, MSG_NO_MORE), text)
+            hint = _choice_hint(tree, node, language_of(tree, state), ctx, MSG_NO_MORE)
+            return _reask(tree, state, ctx, hint, text)
     if node.kind == "input":
         return _step_input(tree, state, node, text, ctx)
     return _step_choice(tree, state, node, text, ctx)
@@ -595,10 +595,6 @@ def _step_input(tree: Tree, state: State, node: Node, text: str, ctx: Context) -
     _record(state, node, value)
     _advance(tree, state, node, node.next, answered=answered)
     return Outcome(render(tree, state, ctx), state)
-
-
-def current_screen(tree: Tree, state: State, ctx: Context) -> Screen:
-    return render(tree, state, ctx)
 
 
 __all__ = [

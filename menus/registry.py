@@ -35,9 +35,6 @@ class TreeRegistry:
     def ids(self) -> list[str]:
         return sorted(self._current)
 
-    def all(self) -> list[Tree]:
-        return list(self._trees.values())
-
 
 def load_registry(
     paths: Iterable[Path], datasets: Datasets, catalog: Catalog, limits: Iterable[int]

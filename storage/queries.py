@@ -37,14 +37,6 @@ def language_for(session: Session, phone_hash: str) -> str | None:
     return session.scalar(select(Reporter.language).where(Reporter.phone_hash == phone_hash))
 
 
-def report_by_reference(session: Session, reference: str) -> Report | None:
-    return session.scalar(select(Report).where(Report.reference == reference))
-
-
-def report_by_conversation(session: Session, conversation_key: str) -> Report | None:
-    return session.scalar(select(Report).where(Report.conversation_key == conversation_key))
-
-
 def recent_reports(session: Session, limit: int = 50) -> list[Report]:
     return list(
         session.scalars(

@@ -127,7 +127,3 @@ class SessionStore:
             yield
         finally:
             self._release(keys=[key], args=[token])
-
-    # Small helpers for other short-lived keys (SMS deduplication, rate limits).
-    def set_flag(self, name: str, ttl: int) -> bool:
-        return bool(self.redis.set(self.prefix + name, b"1", nx=True, ex=ttl))
