@@ -59,12 +59,6 @@ class Services:
     def new_reference(self) -> str:
         return generate(self.rng)
 
-    def ussd_limits(self) -> list[int]:
-        ussd = self.settings.section("ussd")
-        limits = [int(ussd.get("screen_limit", 160))]
-        limits += [int(v) for v in (ussd.get("network_limits") or {}).values()]
-        return limits
-
     def close(self) -> None:
         self.db.dispose()
 
@@ -77,14 +71,19 @@ def tree_paths(settings: Settings) -> list[Path]:
     return paths
 
 
-def build_services(settings: Settings) -> Services:
-    catalog = Catalog.load()
-    datasets = load_default_datasets()
+def screen_limits(settings: Settings) -> list[int]:
+    """Every screen limit a tree must fit: USSD's, each network's override, and SMS's segment."""
     ussd = settings.section("ussd")
     sms = settings.section("sms")
     limits = [int(ussd.get("screen_limit", 160)), int(sms.get("screen_limit", 160))]
     limits += [int(v) for v in (ussd.get("network_limits") or {}).values()]
-    trees = load_registry(tree_paths(settings), datasets, catalog, limits)
+    return sorted(set(limits))
+
+
+def build_services(settings: Settings) -> Services:
+    catalog = Catalog.load()
+    datasets = load_default_datasets()
+    trees = load_registry(tree_paths(settings), datasets, catalog, screen_limits(settings))
     client = connect(settings.redis_url, settings.instance_path)
     return Services(
         settings=settings,

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from menus.errors import TreeError
 from menus.loader import read_tree
 from menus.validate import validate
-from services import current_services, tree_paths
+from services import current_services, screen_limits, tree_paths
 
 
 @click.group("menus", help="Menu trees.")
@@ -25,7 +25,7 @@ def check(paths: tuple[Path, ...]) -> None:
     """Validate PATHS (default: the configured trees) for every language and screen limit."""
     services = current_services()
     failed = False
-    limits = services.ussd_limits()
+    limits = screen_limits(services.settings)
     for path in paths or tuple(tree_paths(services.settings)):
         try:
             tree = read_tree(path)
@@ -44,7 +44,7 @@ def check(paths: tuple[Path, ...]) -> None:
         else:
             click.echo(
                 f"{path}: tree '{tree.id}' v{tree.version} OK: {len(tree.nodes)} nodes, "
-                f"languages {', '.join(tree.languages)}, limits {sorted(set(limits))}"
+                f"languages {', '.join(tree.languages)}, limits {limits}"
             )
     if failed:
         raise SystemExit(1)
