@@ -331,28 +331,31 @@ def summary_lines(tree: Tree, node: Node, state: State, ctx: Context) -> list[st
 # Rendering the current screen --------------------------------------------------------------
 
 
-def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> Screen:
+def fixed_screen(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> Screen | None:
+    """The screens that are not laid out in pages (the resume offer, the cancellation, an end),
+    untruncated, so that the validator can tell whether they fit; None for any other node."""
     lang = language_of(tree, state)
     _ = ctx.catalog.gettext
     if state.node == RESUME_NODE:
-        text = "\n".join(
-            [
-                *([hint] if hint else []),
-                _(lang, MSG_RESUME),
-                f"1 {_(lang, MSG_CONTINUE)}",
-                f"2 {_(lang, MSG_START_AGAIN)}",
-            ]
-        )
-        return Screen(text=gsm.truncate(text, ctx.limit), end=False)
+        lines = [_(lang, MSG_RESUME), f"1 {_(lang, MSG_CONTINUE)}", f"2 {_(lang, MSG_START_AGAIN)}"]
+        return Screen(text="\n".join([hint, *lines] if hint else lines), end=False)
     if state.node == CANCELLED_NODE:
-        return Screen(text=gsm.truncate(_(lang, MSG_CANCELLED), ctx.limit), end=True)
+        return Screen(text=_(lang, MSG_CANCELLED), end=True)
+    node = tree.nodes.get(state.node)
+    if node is not None and node.kind == "end":
+        text = _text(node.text, lang, tree).replace("{reference}", state.reference or "-")
+        return Screen(text=gsm.to_gsm(text), end=True)
+    return None
+
+
+def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> Screen:
+    fixed = fixed_screen(tree, state, ctx, hint)
+    if fixed is not None:
+        return Screen(text=gsm.truncate(fixed.text, ctx.limit), end=fixed.end)
     node = tree.nodes.get(state.node)
     if node is None:
         # The node no longer exists (a tree edit): show the screen ``step`` restarts on.
         return render(tree, fresh_state(tree, state.language), ctx)
-    if node.kind == "end":
-        text = _text(node.text, lang, tree).replace("{reference}", state.reference or "-")
-        return Screen(text=gsm.truncate(gsm.to_gsm(text), ctx.limit), end=True)
     return Screen(text=view(tree, node, state, ctx, hint).render(state.page, hint).text, end=False)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from datetime import date
 
 from . import engine, gsm
 from .datasets import Datasets
@@ -195,18 +196,13 @@ def _sample_states(tree: Tree, node: Node, lang: str, datasets: Datasets) -> Ite
 
 def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int) -> list[str]:
     problems: list[str] = []
-    from datetime import date
-
     ctx = engine.Context(catalog=catalog, datasets=datasets, today=date(2000, 1, 1), limit=limit)
     for node in tree.nodes.values():
         for lang in tree.languages:
             where = f"node '{node.id}' ({lang})"
             if node.kind == "end":
-                text = node.text.get(lang, "").replace("{reference}", REFERENCE_SAMPLE)
-                if gsm.length(text) > limit:
-                    problems.append(
-                        f"{where}: screen is {gsm.length(text)} characters, limit {limit}"
-                    )
+                state = State(tree.id, tree.version, node.id, lang, reference=REFERENCE_SAMPLE)
+                problems += _too_long(where, engine.fixed_screen(tree, state, ctx), limit)
                 continue
             for state in _sample_states(tree, node, lang, datasets):
                 try:
@@ -233,16 +229,18 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
                             )
                             break
     for lang in tree.languages:
-        for pseudo in (RESUME_NODE, CANCELLED_NODE):
+        hint = catalog.gettext(lang, engine.MSG_INVALID_CHOICE)
+        for pseudo, shown_hint in ((RESUME_NODE, hint), (CANCELLED_NODE, None)):
             state = State(tree.id, tree.version, pseudo, lang)
-            text = engine.render(
-                tree, state, ctx, catalog.gettext(lang, engine.MSG_INVALID_CHOICE)
-            ).text
-            if gsm.length(text) >= limit and pseudo == RESUME_NODE:
-                problems.append(
-                    f"system screen {pseudo} ({lang}): does not fit in {limit} characters"
-                )
+            screen = engine.fixed_screen(tree, state, ctx, shown_hint)
+            problems += _too_long(f"system screen {pseudo} ({lang})", screen, limit)
     return problems
+
+
+def _too_long(where: str, screen: engine.Screen | None, limit: int) -> list[str]:
+    if screen is None or gsm.length(screen.text) <= limit:
+        return []
+    return [f"{where}: screen is {gsm.length(screen.text)} characters, limit {limit}"]
 
 
 def validate(

@@ -129,6 +129,17 @@ def test_the_default_tree_does_not_fit_a_tiny_limit_and_says_where(
     assert any(p.startswith("node 'main' (") and ", page 1" in p for p in problems)
 
 
+def test_a_system_screen_too_long_in_one_language_is_refused(datasets: Datasets) -> None:
+    """The resume offer is built from Babel strings, not the tree: a long translation must fail."""
+    translations = Catalog.load()._translations
+    long_french = {**translations["fr"], "You have an unfinished report.": "Vous avez " * 20}
+    catalog = Catalog({**translations, "fr": long_french})
+    problems = validate(read_tree(DEFAULT_TREE), datasets, catalog, (160,))
+    assert len(problems) == 1
+    assert problems[0].startswith("system screen @resume (fr): screen is 2")  # over 200
+    assert problems[0].endswith("characters, limit 160")
+
+
 def test_the_default_tree_carries_the_taxonomy_codes() -> None:
     tree = read_tree(DEFAULT_TREE)
     categories = {o.value for o in tree.node("category").options}
