@@ -14,6 +14,8 @@ from storage import outbox as store
 from storage.models import OutboxMessage
 from storage.phones import mask
 
+from .table import echo_table
+
 
 @click.group("outbox", help="Outgoing SMS: list them, sweep the queue.")
 def outbox() -> None:
@@ -52,11 +54,6 @@ def outbox_record(services: Services, row: OutboxMessage) -> dict[str, Any]:
     }
 
 
-def _cell(value: object, width: int) -> str:
-    text = " ".join(str(value).split())
-    return text.ljust(width) if len(text) <= width else text[: width - 1] + "~"
-
-
 @outbox.command("list")
 @click.option("--status", type=click.Choice(store.STATUSES), help="Only messages in this status.")
 @click.option(
@@ -86,18 +83,19 @@ def list_messages(status: str | None, fmt: str, limit: int) -> None:
         ("reason", 24),
         ("text", 40),
     ]
-    header = "  ".join(name.ljust(width) for name, width in columns)
-    click.echo(header)
-    click.echo("-" * len(header))
-    for record in records:
-        values = {
-            **record,
-            "created_at": record["created_at"][:19],
-            "att": record["attempts"],
-            "seg": record["segments"],
-            "reason": record["failure_reason"],
-        }
-        click.echo("  ".join(_cell(values[name], width) for name, width in columns).rstrip())
+    echo_table(
+        columns,
+        (
+            {
+                **record,
+                "created_at": record["created_at"][:19],
+                "att": record["attempts"],
+                "seg": record["segments"],
+                "reason": record["failure_reason"],
+            }
+            for record in records
+        ),
+    )
 
 
 @outbox.command("sweep")

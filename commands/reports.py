@@ -13,15 +13,12 @@ from flask.cli import with_appcontext
 from services import current_services
 from storage import queries
 
+from .table import echo_table
+
 
 @click.group("reports", help="List and export stored reports.")
 def reports() -> None:
     pass
-
-
-def _cell(value: object, width: int) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @reports.command("list")
@@ -43,17 +40,18 @@ def list_reports(limit: int) -> None:
     ]
     with current_services().db.session() as session:
         rows = [queries.export_row(r) for r in queries.recent_reports(session, limit)]
-    header = "  ".join(name.ljust(width) for name, width in columns)
-    click.echo(header)
-    click.echo("-" * len(header))
-    for row in rows:
-        row = {
-            **row,
-            "ch": row["channel"],
-            "lang": row["language"],
-            "created_at": row["created_at"][:16],
-        }
-        click.echo("  ".join(_cell(row[name], width).ljust(width) for name, width in columns))
+    echo_table(
+        columns,
+        (
+            {
+                **row,
+                "ch": row["channel"],
+                "lang": row["language"],
+                "created_at": row["created_at"][:16],
+            }
+            for row in rows
+        ),
+    )
     click.echo(f"\n{len(rows)} report(s)")
 
 
