@@ -26,7 +26,7 @@ from services import EXTENSION_KEY, Services
 from storage import migrate
 from storage.models import Base
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"
 FIXED_NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 PHONE_KEY = "test-phone-key-0123456789-abcdefghijklmnop"
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from menus import gsm
 
-from .conftest import SHARED_DATA
+from .conftest import TEST_DATA
 
 ESCAPE = 0x1B
 CEDILLA = 0x09  # ç in Unicode's table, Ç in ETSI's figure: excluded on purpose
@@ -18,7 +18,7 @@ def _read_gsm0338() -> tuple[dict[int, str], dict[int, str]]:
     """(basic, extension): GSM code -> Unicode character, from the Unicode consortium's table."""
     basic: dict[int, str] = {}
     extension: dict[int, str] = {}
-    for line in (SHARED_DATA / "GSM0338.TXT").read_text(encoding="latin-1").splitlines():
+    for line in (TEST_DATA / "GSM0338.TXT").read_text(encoding="latin-1").splitlines():
         fields = line.split("#", 1)[0].split()
         if len(fields) < 2:
             continue

@@ -1,4 +1,4 @@
-"""Reads. Nothing here writes; handlers and commands ask here for what they show."""
+"""Reads of the intake: reports for listing and export, reporters' languages, incoming SMS ids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Report, Reporter, SmsIncoming
+from ..models import Report, Reporter, SmsIncoming
 
 EXPORT_FIELDS = (
     "reference",

@@ -1,4 +1,4 @@
-"""Every write to the database goes through here. Callers own the transaction (``Database.transaction``)."""
+"""Writes of the intake: reports, reporters' languages, USSD session ends, incoming SMS ids."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from .models import Report, Reporter, SmsIncoming, UssdSessionLog
-from .phones import PhoneVault
+from ..models import Report, Reporter, SmsIncoming, UssdSessionLog
+from ..phones import PhoneVault
 
 WEEK_DAYS = 7
 
