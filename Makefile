@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint typecheck bench translations clean
+.PHONY: install run test lint typecheck bench translations settings-table clean
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ bench: install
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locales/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
+
+# The README's table of settings, from config.yaml's values and comments.
+settings-table: install
+	$(BIN)/python -m settings.reference README.md
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ from storage import migrate
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(test_config)
-    configure_logging(str(settings.get("log_level", default="INFO")))
+    configure_logging(settings.log_level)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
     settings.instance_path.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from flask import current_app
 from menus.datasets import Datasets, load_default_datasets
 from menus.i18n import Catalog
 from menus.registry import TreeRegistry, load_registry
-from settings import PROJECT_DIR, Settings
+from settings import Settings
 from storage.db import Database
 from storage.phones import PhoneVault
 from storage.redis_store import connect
@@ -64,20 +64,12 @@ class Services:
 
 
 def tree_paths(settings: Settings) -> list[Path]:
-    paths = []
-    for entry in settings.get("trees", default=[]) or []:
-        path = Path(str(entry))
-        paths.append(path if path.is_absolute() else PROJECT_DIR / path)
-    return paths
+    return list(settings.trees)
 
 
 def screen_limits(settings: Settings) -> list[int]:
     """Every screen limit a tree must fit: USSD's, each network's override, and SMS's segment."""
-    ussd = settings.section("ussd")
-    sms = settings.section("sms")
-    limits = [int(ussd.get("screen_limit", 160)), int(sms.get("screen_limit", 160))]
-    limits += [int(v) for v in (ussd.get("network_limits") or {}).values()]
-    return sorted(set(limits))
+    return settings.screen_limits()
 
 
 def build_services(settings: Settings) -> Services:
@@ -89,12 +81,12 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         db=Database(settings.database_url),
         redis=client,
-        sessions=SessionStore(client, str(settings.get("redis_prefix", default="kuf:"))),
+        sessions=SessionStore(client, settings.redis_prefix),
         vault=PhoneVault(settings.phone_key),
         catalog=catalog,
         datasets=datasets,
         trees=trees,
-        clock=Clock(ZoneInfo(str(settings.get("timezone", default="Africa/Lubumbashi")))),
+        clock=Clock(settings.timezone),
     )
 
 

@@ -52,10 +52,7 @@ def make_poster(url: str | None, token: str) -> Poster:
 @with_appcontext
 def ussd(phone: str, lang: str | None, network: str, service_code: str, url: str | None) -> None:
     """Dial the USSD service: type an answer and press Enter; empty line or Ctrl-D hangs up."""
-    token = str(
-        current_services().settings.get("gateways", "africastalking", "callback_token", default="")
-        or ""
-    )
+    token = current_services().settings.gateways.africastalking.callback_token
     post = make_poster(url, token)
     session_id = f"SIM_{uuid.uuid4().hex[:16]}"
     inputs: list[str] = []
@@ -119,9 +116,7 @@ def sms(
     from storage import outbox as outbox_store
 
     services = current_services()
-    token = str(
-        services.settings.get("gateways", "africastalking", "callback_token", default="") or ""
-    )
+    token = services.settings.gateways.africastalking.callback_token
     post = make_poster(url, token)
     phone_hash = services.vault.hash(phone)
     with services.db.session() as session:

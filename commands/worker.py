@@ -13,7 +13,7 @@ from outbox.worker import run
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Sweep once, send what is queued, then exit.")
 @click.option(
-    "--sweep-interval", type=float, help="Seconds between sweeps (sms.sweep_interval_seconds)."
+    "--sweep-interval", type=float, help="Seconds between sweeps (outbox.sweep_interval_seconds)."
 )
 @with_appcontext
 def worker(burst: bool, sweep_interval: float | None) -> None:

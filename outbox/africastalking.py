@@ -31,9 +31,8 @@ PERMANENT_CODES = {
     409: "DoNotDisturbRejection",
 }
 # Transient: 401 RiskHold, 405 InsufficientBalance, 407 CouldNotRoute, 500 InternalServerError,
-# 501 GatewayError, 502 RejectedByGateway, and anything unknown. Retried up to sms.max_attempts.
+# 501 GatewayError, 502 RejectedByGateway, and anything unknown. Retried up to outbox.max_attempts.
 PERMANENT_MESSAGES = frozenset({"InvalidSenderId", "InvalidPhoneNumber", "UserInBlacklist"})
-DEFAULT_TIMEOUT = (3.05, 9.05)
 
 
 def _short(text: object, limit: int = 160) -> str:
@@ -95,11 +94,11 @@ class AfricasTalkingBackend:
         *,
         sender_id: str = "",
         api_url: str = "",
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float],
     ) -> None:
         if not username or not api_key:
             raise BackendConfigError(
-                "sms.backend is africastalking: set gateways.africastalking.username and api_key "
+                "outbox.backend is africastalking: set gateways.africastalking.username and api_key "
                 "(AT_USERNAME, AT_API_KEY); username 'sandbox' uses AT's sandbox"
             )
         import africastalking
@@ -118,19 +117,13 @@ class AfricasTalkingBackend:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AfricasTalkingBackend:
-        at = settings.section("gateways", "africastalking")
-        raw_timeout = at.get("timeout") or DEFAULT_TIMEOUT
-        if isinstance(raw_timeout, int | float):
-            timeout = (float(raw_timeout), float(raw_timeout))
-        else:
-            connect, read = raw_timeout
-            timeout = (float(connect), float(read))
+        at = settings.gateways.africastalking
         return cls(
-            str(at.get("username") or ""),
-            str(at.get("api_key") or ""),
-            sender_id=str(at.get("sender_id") or ""),
-            api_url=str(at.get("api_url") or ""),
-            timeout=timeout,
+            at.username,
+            at.api_key,
+            sender_id=at.sender_id,
+            api_url=at.api_url,
+            timeout=at.timeout,
         )
 
     def send(self, phone: str, text: str, sender: str | None) -> SendResult:

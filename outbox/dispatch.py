@@ -59,8 +59,7 @@ def queue_message(
 
 def queue_name(services: Services) -> str:
     """Our Redis prefix keeps the queue apart from another deployment's on the same server."""
-    prefix = str(services.settings.get("redis_prefix", default="kuf:"))
-    return prefix + str(services.settings.get("sms", "queue", default="outbox") or "outbox")
+    return services.settings.redis_prefix + services.settings.outbox.queue
 
 
 def job_queue(services: Services, connection: redis.Redis | None = None) -> Queue:
@@ -72,14 +71,14 @@ def enqueue(services: Services, ids: Iterable[int]) -> int:
     ids = list(ids)
     if not ids:
         return 0
-    sms = services.settings.section("sms")
+    job_timeout = services.settings.outbox.job_timeout_seconds
     try:
         queue = job_queue(services)
         for message_id in ids:
             queue.enqueue(
                 JOB,
                 message_id,
-                job_timeout=int(sms.get("job_timeout_seconds", 60)),
+                job_timeout=job_timeout,
                 result_ttl=0,
                 failure_ttl=7 * 24 * 3600,
                 description=f"outbox message {message_id}",
@@ -109,10 +108,10 @@ class Dispatcher:
     def __init__(self, services: Services, backend: Backend | None = None) -> None:
         self.services = services
         self.backend = backend or backend_for(services)
-        sms = services.settings.section("sms")
-        self.max_attempts = max(1, int(sms.get("max_attempts", 5)))
-        self.retry_base = float(sms.get("retry_base_seconds", 30))
-        self.retry_ceiling = float(sms.get("retry_max_seconds", 3600))
+        config = services.settings.outbox
+        self.max_attempts = config.max_attempts
+        self.retry_base = config.retry_base_seconds
+        self.retry_ceiling = config.retry_max_seconds
 
     def deliver(self, message_id: int) -> str:
         """One sending attempt; returns the row's new status, or ``skipped`` when not ours."""

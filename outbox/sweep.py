@@ -31,20 +31,20 @@ class SweepReport:
 
 
 def sweep(services: Services) -> SweepReport:
-    sms = services.settings.section("sms")
+    config = services.settings.outbox
     now = services.clock.now()
-    stale = now - timedelta(seconds=float(sms.get("sweep_after_seconds", 120)))
+    stale = now - timedelta(seconds=config.sweep_after_seconds)
     # Longer than any attempt can take (SDK timeouts, job timeout), so a live worker is never
     # overtaken; what is still "sending" after that belongs to a worker that died.
-    stuck = now - timedelta(seconds=float(sms.get("sending_timeout_seconds", 300)))
-    retention = now - timedelta(days=float(sms.get("incoming_retention_days", 30)))
-    requeue = str(sms.get("stuck_sending", "requeue")) != "fail"
+    stuck = now - timedelta(seconds=config.sending_timeout_seconds)
+    retention = now - timedelta(days=services.settings.sms.incoming_retention_days)
+    requeue = config.stuck_sending == "requeue"
     with services.db.transaction() as session:
         requeued, failed = store.release_stuck(
             session,
             now=now,
             claimed_before=stuck,
-            max_attempts=int(sms.get("max_attempts", 5)),
+            max_attempts=config.max_attempts,
             requeue=requeue,
         )
         due = store.take_due(session, now=now, stale_before=stale, limit=BATCH)

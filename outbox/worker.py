@@ -49,9 +49,7 @@ def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:
 def run(app: Flask, *, burst: bool = False, sweep_interval: float | None = None) -> bool:
     """Work until stopped (Ctrl-C, SIGTERM); with ``burst``, sweep once, drain the queue, return."""
     services: Services = app.extensions[EXTENSION_KEY]
-    interval = sweep_interval or float(
-        services.settings.get("sms", "sweep_interval_seconds", default=15)
-    )
+    interval = sweep_interval or services.settings.outbox.sweep_interval_seconds
     backend = backend_for(services)  # fail at start-up, not at the first message
     worker = make_worker(services)
     log.info("outbox worker on queue %s, backend %s", worker.queues[0].name, backend.name)

@@ -45,9 +45,14 @@ def fake_at() -> Iterator[FakeAT]:
         yield fake
 
 
-def _at_config(url: str, **sms: Any) -> dict[str, Any]:
+def _at_config(url: str, **outbox: Any) -> dict[str, Any]:
     return {
-        "sms": {"backend": "africastalking", "max_attempts": 3, "retry_base_seconds": 30, **sms},
+        "outbox": {
+            "backend": "africastalking",
+            "max_attempts": 3,
+            "retry_base_seconds": 30,
+            **outbox,
+        },
         "gateways": {
             "africastalking": {
                 "username": "sandbox",
@@ -313,7 +318,7 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
 
 
 def test_at_most_once_fails_what_a_dead_worker_left(backend: Backend, tmp_path: Path) -> None:
-    app = make_app(backend, tmp_path, sms={"stuck_sending": "fail"})
+    app = make_app(backend, tmp_path, outbox={"stuck_sending": "fail"})
     services: Services = app.extensions[EXTENSION_KEY]
     try:
         row_id = _queue(services)
@@ -342,7 +347,7 @@ def test_flask_worker_burst_sends_what_is_queued(app: Flask, services: Services)
 def test_a_misconfigured_backend_stops_the_worker_at_start(
     backend: Backend, tmp_path: Path
 ) -> None:
-    app = make_app(backend, tmp_path, sms={"backend": "africastalking"})  # no api_key
+    app = make_app(backend, tmp_path, outbox={"backend": "africastalking"})  # no api_key
     services: Services = app.extensions[EXTENSION_KEY]
     try:
         result = app.test_cli_runner().invoke(args=["worker", "--burst"])

@@ -313,8 +313,8 @@ def test_the_resume_point_lives_for_the_resume_window(
     phone.send("2", "1", "1")
     key = services.sessions.prefix + "ussd:resume:" + services.vault.hash(NUMBER)
     ttl = services.redis.ttl(key)
-    session_ttl = int(services.settings.get("ussd", "session_ttl"))
-    assert session_ttl < ttl <= int(services.settings.get("ussd", "resume_window")) == 900
+    ussd = services.settings.ussd
+    assert ussd.session_ttl < ttl <= ussd.resume_window
     point = services.sessions.resume_point("ussd", services.vault.hash(NUMBER))
     assert point is not None
     assert point.session_id == "africastalking:ATUid_resume_ttl"

@@ -1,0 +1,131 @@
+"""The typed settings: one frozen dataclass per section of ``config.yaml``.
+
+``config.yaml`` is the only place a default lives. No field here has a default, so a key that
+``config.yaml`` forgets is a start-up error rather than a silent fallback written in code.
+
+To add a section (say ``web:``): write a ``WebSettings`` dataclass below, add ``web: WebSettings``
+to ``Settings``, and add its block, every key with a comment, to ``config.yaml``. Loading,
+validation, the environment (``KUFATILIA__WEB__KEY``) and the README's table follow from that.
+
+A field's type says what is accepted; ``Annotated[..., AtLeast(n)]`` adds a lower bound.
+Mappings are read-only (``Mapping``, a ``MappingProxyType`` at run time), like the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from .legacy import LegacyPaths
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """A lower bound for a number, checked at load."""
+
+    minimum: float
+
+
+# Names that say what a number is for, so that the dataclasses read as a specification.
+Count = Annotated[int, AtLeast(1)]
+Seconds = Annotated[int, AtLeast(1)]
+Duration = Annotated[float, AtLeast(0)]
+Characters = Annotated[int, AtLeast(20)]  # a screen shorter than this cannot hold a question
+Words = Mapping[str, tuple[str, ...]]  # language ("" for none) -> words
+
+Environment = Literal["development", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+SmsBackend = Literal["console", "africastalking"]
+StuckSending = Literal["requeue", "fail"]
+
+# Marks the fields that come from the environment only, never from a YAML file.
+SECRET = {"secret": True}
+
+
+@dataclass(frozen=True)
+class UssdSettings:
+    session_ttl: Seconds
+    resume_window: Seconds
+    screen_limit: Characters
+    network_limits: Mapping[str, Characters]
+    lock_timeout: Duration
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The SMS conversation: its life, its length, and the words it understands."""
+
+    session_ttl: Seconds
+    expiry_notice_seconds: Seconds
+    screen_limit: Characters
+    max_length: Characters
+    lock_timeout: Duration
+    keywords: Words
+    stop_words: Words
+    help_words: Words
+    incoming_retention_days: Annotated[float, AtLeast(1)]
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """Sending: the backend, the job queue, retries, and the sweep."""
+
+    backend: SmsBackend
+    queue: str
+    max_attempts: Count
+    retry_base_seconds: Duration
+    retry_max_seconds: Duration
+    job_timeout_seconds: Seconds
+    sweep_interval_seconds: Annotated[float, AtLeast(0.1)]
+    sweep_after_seconds: Duration
+    sending_timeout_seconds: Duration
+    stuck_sending: StuckSending
+
+
+@dataclass(frozen=True)
+class AfricasTalkingSettings:
+    username: str
+    api_key: str
+    sender_id: str
+    callback_token: str
+    api_url: str
+    timeout: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    africastalking: AfricasTalkingSettings
+
+
+@dataclass(frozen=True)
+class Settings(LegacyPaths):  # TEMPORARY base: see legacy.py
+    """Everything the service is configured with, typed and checked once, at start-up."""
+
+    environment: Environment
+    instance_path: Path  # made absolute (relative to the project) at load
+    database_url: str  # an empty value becomes the SQLite file under instance_path at load
+    redis_url: str  # empty: the embedded server
+    redis_prefix: str
+    timezone: ZoneInfo
+    default_country_code: str
+    log_level: LogLevel
+    trees: tuple[Path, ...]  # made absolute at load
+    default_tree: str
+    ussd: UssdSettings
+    sms: SmsSettings
+    outbox: OutboxSettings
+    gateways: GatewaySettings
+    secret_key: str = field(metadata=SECRET, repr=False)
+    phone_key: str = field(metadata=SECRET, repr=False)
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def screen_limits(self) -> list[int]:
+        """Every screen limit a tree must fit: USSD's, each network's override, and SMS's."""
+        limits = {self.ussd.screen_limit, self.sms.screen_limit, *self.ussd.network_limits.values()}
+        return sorted(limits)
