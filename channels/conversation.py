@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,6 @@ def engine_context(services: Services, limit: int, stretch_limit: int | None = N
         today=services.clock.local_today(),
         limit=limit,
         stretch_limit=stretch_limit,
-        new_reference=services.new_reference,
     )
 
 
@@ -55,8 +54,7 @@ def commit_events(
 ) -> Outcome:
     """Write what the events call for in one transaction; return the outcome to show.
 
-    When storage had to give the report another reference (already taken), the end screen is
-    rendered again with the reference actually stored.
+    A submitted report gets its reference here, and its end screen is rendered with it.
     """
     relevant = [e for e in events if isinstance(e, LanguageChosen | ReportSubmitted)]
     if not relevant and extra_writes is None:
@@ -70,7 +68,6 @@ def commit_events(
                 report, created = operations.create_report(
                     session,
                     operations.Submission(
-                        reference=event.reference,
                         language=event.language,
                         tree_id=event.tree_id,
                         tree_version=event.tree_version,
@@ -84,7 +81,7 @@ def commit_events(
                     vault=services.vault,
                     now=now,
                     local_today=services.clock.local_today(),
-                    fresh_reference=services.new_reference,
+                    new_reference=services.new_reference,
                 )
                 if created:
                     log.info(
@@ -94,11 +91,8 @@ def commit_events(
                         report.category,
                         report.language,
                     )
-                if report.reference != outcome.state.reference:
-                    outcome.state.reference = report.reference
-                    outcome = Outcome(
-                        engine.render(tree, outcome.state, ctx), outcome.state, outcome.events
-                    )
+                shown = engine.submitted(tree, outcome.state, report.reference, ctx)
+                outcome = replace(shown, events=outcome.events)
         if extra_writes is not None:
             extra_writes(session, outcome)
     return outcome

@@ -16,21 +16,18 @@ starts the same message afresh.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from menus import engine, gsm
-from menus.dates import parse_date
-from menus.engine import Cancelled, InvalidInput, LanguageChosen, Outcome
-from menus.i18n import N_
+from menus.engine import LanguageChosen, Outcome
 from menus.model import Tree
-from menus.state import CANCELLED_NODE, State
+from menus.sms.answers import apply_inputs
+from menus.sms.texts import MSG_EXPIRED, MSG_HELP, MSG_NOTHING_TO_STOP, MSG_START
+from menus.sms.words import Keyword, Vocabulary, compact
+from menus.state import State
 from outbox import dispatch
 from services import Services
 from storage import operations, phones, queries
@@ -43,168 +40,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "sms"
 SEEN = ":seen"  # the key beside a conversation that outlives it, to tell "expired" from "never"
-
-MSG_START = N_("Text {keyword} to report a mining incident.")
-MSG_HELP = N_("Reply with the number of your choice. 0 back, 00 start again, {stop} to cancel.")
-MSG_EXPIRED = N_(
-    "Your unfinished report has expired. Nothing was sent. Text {keyword} to start again."
-)
-MSG_NOTHING_TO_STOP = N_("You have no report in progress.")
-
-_TOKEN = re.compile(r"[^\s*]+")  # answers in one message are separated by spaces or "*"
-_SEPARATORS = " *\t\r\n"
-
-
-# Words -------------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Upper case without accents: ``Arrêt`` -> ``ARRET``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
-
-
-def compact(text: str) -> str:
-    """Folded letters and digits only: ``" k u-fatilia! "`` -> ``KUFATILIA``."""
-    return "".join(ch for ch in fold(text) if ch.isalnum())
-
-
-def after_word(text: str, word: str) -> str | None:
-    """What follows ``word`` (compacted) at the start of ``text``, or None if it does not start so.
-
-    Case, accents, spaces and punctuation inside or before the word do not matter. When the word
-    runs on into more letters (``REPORTING``) the rest is part of it, not answers.
-    """
-    need = word
-    for index, ch in enumerate(text):
-        if not need:
-            rest = text[index:]
-            return "" if rest[:1].isalpha() else rest
-        folded = compact(ch)
-        if not folded:
-            continue
-        if not need.startswith(folded):
-            return None
-        need = need[len(folded) :]
-    return "" if not need else None
-
-
-@dataclass(frozen=True)
-class Keyword:
-    word: str  # compacted
-    tree_id: str
-    language: str | None  # None: ask the language (or use the phone's remembered one)
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The words SMS understands outside the menus, built once from the config and the trees."""
-
-    keywords: tuple[Keyword, ...]  # longest first, so that the most specific word wins
-    stop: dict[str, str | None]
-    help: dict[str, str | None]
-    shown: dict[str, str]  # language -> the keyword our texts tell reporters to send
-    stop_shown: dict[str, str]
-
-    @classmethod
-    def build(cls, services: Services, default_tree: str) -> Vocabulary:
-        sms = services.settings.section("sms")
-        found: dict[str, Keyword] = {}
-        shown: dict[str, str] = {}
-
-        def add(words: Iterable[str], tree_id: str, lang: str | None) -> None:
-            for raw in words:
-                word = compact(str(raw))
-                if word and word not in found:  # config first: it overrides a tree's choice
-                    found[word] = Keyword(word, tree_id, lang)
-                    if lang and lang not in shown:
-                        shown[lang] = str(raw).upper()
-
-        for lang, words in (sms.get("keywords") or {}).items():
-            add(words or [], default_tree, str(lang) or None)
-        for tree_id in services.trees.ids():
-            for lang, words in services.trees.current(tree_id).keywords.items():
-                add(words, tree_id, lang or None)
-        neutral = next((k.word for k in found.values() if k.language is None), "KUFATILIA")
-        tree = services.trees.current(default_tree)
-        for lang in tree.languages:
-            shown.setdefault(lang, neutral)
-
-        def words_of(key: str) -> tuple[dict[str, str | None], dict[str, str]]:
-            table: dict[str, str | None] = {}
-            first: dict[str, str] = {}
-            for lang, words in (sms.get(key) or {}).items():
-                for raw in words or []:
-                    table.setdefault(compact(str(raw)), str(lang) or None)
-                    first.setdefault(str(lang), str(raw).upper())
-            return table, first
-
-        stop, stop_shown = words_of("stop_words")
-        help_words, _ = words_of("help_words")
-        ordered = tuple(sorted(found.values(), key=lambda k: -len(k.word)))
-        return cls(ordered, stop, help_words, shown, stop_shown)
-
-    def keyword(self, text: str) -> tuple[Keyword, str] | None:
-        for keyword in self.keywords:
-            rest = after_word(text, keyword.word)
-            if rest is not None:
-                return keyword, rest
-        return None
-
-
-# Splitting one message into answers -----------------------------------------------------------
-
-
-def next_input(tree: Tree, state: State, text: str, today: date) -> tuple[str, str]:
-    """The first answer in ``text`` for the current question, and what is left for the next ones.
-
-    A choice takes one token. Free text takes the whole rest, because a site name or a
-    description has spaces of its own, except when the rest is only numbers and starts with
-    this question's skip number or a navigation token (``1 2 1``: "don't know", then 2, then 1).
-    A date takes the longest run of tokens that reads as a date (``12 05 2026`` is one answer).
-    """
-    text = text.lstrip(_SEPARATORS)
-    tokens = list(_TOKEN.finditer(text))
-    if not tokens:
-        return text.strip(), ""
-    first = tokens[0].group()
-    one = (first, text[tokens[0].end() :])
-    node = tree.nodes.get(state.node)
-    if node is None or node.kind != "input":
-        return one
-    if len(tokens) == 1:
-        return text.strip(), ""
-    if node.input_type == "date":
-        if first in engine.NAVIGATION_TOKENS:
-            return one
-        for last in range(min(len(tokens), 3) - 1, -1, -1):
-            candidate = text[tokens[0].start() : tokens[last].end()]
-            if parse_date(candidate, today) is not None:
-                return candidate, text[tokens[last].end() :]
-        return text.strip(), ""
-    numeric = all(token.group().isdigit() for token in tokens)
-    skip = node.skip_token if node.skip is not None else None
-    if numeric and (
-        first in engine.NAVIGATION_TOKENS or first == skip or node.input_type == "number"
-    ):
-        return one
-    return text.strip(), ""
-
-
-def apply_inputs(
-    tree: Tree, outcome: Outcome, text: str, ctx: engine.Context, events: list[engine.Event]
-) -> Outcome:
-    """Step through every answer in ``text``; stop at the end or at the first answer re-asked."""
-    rest = text
-    while True:
-        answer, rest = next_input(tree, outcome.state, rest, ctx.today)
-        outcome = engine.step(tree, outcome.state, answer, ctx)
-        events.extend(outcome.events)
-        if outcome.state.ended or not rest.strip():
-            return outcome
-        if any(isinstance(event, InvalidInput) for event in outcome.events):
-            return outcome  # the rest answered questions the reporter has not seen yet
-
 
 # The service ---------------------------------------------------------------------------------
 
@@ -266,7 +101,17 @@ class SmsService:
         self.country_code = str(services.settings.get("default_country_code", default="243"))
         cached = services.extras.get("sms.vocabulary")
         if not isinstance(cached, Vocabulary):
-            cached = Vocabulary.build(services, self.default_tree)
+            trees = services.trees
+            cached = Vocabulary.build(
+                keywords=sms.get("keywords") or {},
+                tree_keywords=[
+                    (tree_id, trees.current(tree_id).keywords) for tree_id in trees.ids()
+                ],
+                default_tree=self.default_tree,
+                languages=trees.current(self.default_tree).languages,
+                stop_words=sms.get("stop_words") or {},
+                help_words=sms.get("help_words") or {},
+            )
             services.extras["sms.vocabulary"] = cached
         self.words = cached
 
@@ -341,13 +186,12 @@ class SmsService:
         if known.open:
             assert known.tree is not None and known.state is not None
             outcome = Outcome(engine.render(known.tree, known.state, ctx), known.state)
-            events: list[engine.Event] = []
-            outcome = apply_inputs(known.tree, outcome, text, ctx, events)
+            outcome = apply_inputs(known.tree, outcome, text, ctx)
             return _Decision(
                 "answer",
                 tree=known.tree,
                 outcome=outcome,
-                events=events,
+                events=list(outcome.events),
                 conversation_id=self._conversation_id(known, message),
             )
         if known.expired:
@@ -383,24 +227,21 @@ class SmsService:
             with self.services.db.session() as session:
                 language = queries.language_for(session, phone_hash)
         outcome = engine.start(tree, ctx, language=language)
+        outcome = Outcome(outcome.screen, outcome.state, tuple(events))
         if rest.strip():
-            outcome = apply_inputs(tree, outcome, rest, ctx, events)
+            outcome = apply_inputs(tree, outcome, rest, ctx)
         return _Decision(
             "start",
             tree=tree,
             outcome=outcome,
-            events=events,
+            events=list(outcome.events),
             conversation_id=message.message_id,
         )
 
     def _stop(self, known: _Known, word_language: str | None, ctx: engine.Context) -> _Decision:
         if known.open:
             assert known.tree is not None and known.state is not None
-            state = State.from_dict(known.state.to_dict())
-            answered = len(state.answers)
-            # The same end as the tree's own "cancel" option, reached by a word instead.
-            state.node, state.ended, state.page = CANCELLED_NODE, True, 0
-            outcome = Outcome(engine.render(known.tree, state, ctx), state, (Cancelled(answered),))
+            outcome = engine.cancel(known.tree, known.state, ctx)
             return _Decision("stop", tree=known.tree, outcome=outcome, events=[*outcome.events])
         lang = known.language or word_language
         _ = self.services.catalog.gettext
@@ -452,10 +293,12 @@ class SmsService:
         if outcome is None:
             text = decision.text
         elif decision.prefix:
+            assert outcome.screen is not None  # help only repeats a question already shown
             text = f"{decision.prefix}\n{outcome.screen.text}"
             if gsm.length(gsm.to_gsm(text)) > self.max_length:
                 text = decision.prefix
         else:
+            assert outcome.screen is not None  # a submission's screen is rendered at commit
             text = outcome.screen.text
         return gsm.truncate(gsm.to_gsm(text), self.max_length)
 

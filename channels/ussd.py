@@ -107,6 +107,7 @@ class UssdService:
             except Exception:
                 log.exception("could not store the outcome of USSD session %s", turn.session_id)
                 outcome = self._unsaved(current.tree, stored, ctx)
+            assert outcome.screen is not None  # commit_events renders a submission's screen
             reply = UssdReply(text=outcome.screen.text, end=outcome.screen.end)
             state = outcome.state
             resume: tuple[str, ResumePoint | None, int] | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import replace
@@ -22,6 +21,7 @@ from menus.engine import (
     ReportSubmitted,
     Resumed,
     ResumeDeclined,
+    Screen,
 )
 from menus.i18n import Catalog
 from menus.loader import read_tree
@@ -41,15 +41,16 @@ def tree() -> Tree:
     return read_tree(DEFAULT_TREE)
 
 
+REFERENCE = "4000001"  # what storage would give a submitted report
+
+
 def make_ctx(limit: int = 160, stretch_limit: int | None = None) -> Context:
-    counter = itertools.count(1)
     return Context(
         catalog=Catalog.load(),
         datasets=load_default_datasets(),
         today=TODAY,
         limit=limit,
         stretch_limit=stretch_limit,
-        new_reference=lambda: f"{4000000 + next(counter)}",
     )
 
 
@@ -61,9 +62,14 @@ def ctx() -> Context:
 def play(
     tree: Tree, ctx: Context, inputs: Iterable[str], *, language: str | None = None
 ) -> list[Outcome]:
+    """Every outcome of a conversation; a submission shown as it is once stored (``REFERENCE``)."""
     outcomes = [engine.start(tree, ctx, language=language)]
     for text in inputs:
-        outcomes.append(engine.step(tree, outcomes[-1].state, text, ctx))
+        outcome = engine.step(tree, outcomes[-1].state, text, ctx)
+        if outcome.screen is None:
+            stored = engine.submitted(tree, outcome.state, REFERENCE, ctx)
+            outcome = replace(stored, events=outcome.events)
+        outcomes.append(outcome)
     return outcomes
 
 
@@ -72,6 +78,7 @@ def last(tree: Tree, ctx: Context, inputs: Iterable[str], **kw: str | None) -> O
 
 
 def lines(outcome: Outcome) -> list[str]:
+    assert outcome.screen is not None
     return outcome.screen.text.split("\n")
 
 
@@ -134,7 +141,6 @@ def test_a_complete_report_emits_report_submitted_with_codes(tree: Tree, ctx: Co
     ]
     (event,) = done.events
     assert isinstance(event, ReportSubmitted)
-    assert event.reference == "4000001"
     assert (event.language, event.tree_id, event.tree_version) == ("fr", "incident", 1)
     values = {key: entry["value"] for key, entry in event.answers.items()}
     assert values == {
@@ -148,12 +154,27 @@ def test_a_complete_report_emits_report_submitted_with_codes(tree: Tree, ctx: Co
     }
     assert event.answers["province"]["pcode"] == "CD54"
     assert event.answers["territory"]["label"] == "Djugu"
-    assert done.screen.end
+    assert done.screen is not None and done.screen.end
     assert done.state.ended
-    assert done.state.reference == "4000001"
+    assert done.state.reference == REFERENCE
     assert done.screen.text == (
         "Merci ! Rapport recu. Son numéro : 4000001. Gardez-le pour suivre le rapport."
     )
+
+
+def test_a_submission_is_shown_once_storage_gives_its_reference(tree: Tree, ctx: Context) -> None:
+    confirm = last(tree, ctx, TO_CONFIRM_FR)
+    submit = engine.step(tree, confirm.state, "1", ctx)
+    # No screen yet: the end screen shows the reference, which only storage can give.
+    assert submit.screen is None
+    assert submit.state.ended and submit.state.reference is None
+    assert [type(e) for e in submit.events] == [ReportSubmitted]
+    shown = engine.submitted(tree, submit.state, "1234567", ctx)
+    assert shown.screen == Screen(
+        "Merci ! Rapport recu. Son numéro : 1234567. Gardez-le pour suivre le rapport.", end=True
+    )
+    assert shown.state.reference == "1234567" and shown.events == ()
+    assert submit.state.reference is None  # the step's own state is left alone
 
 
 def test_an_ended_conversation_ignores_further_input(tree: Tree, ctx: Context) -> None:
@@ -443,3 +464,26 @@ def test_every_screen_of_a_report_fits_a_smaller_limit(tree: Tree, limit: int) -
     for outcome in play(tree, small, [*TO_CONFIRM_FR, "1"]):
         assert gsm.length(outcome.screen.text) <= limit
         assert gsm.is_gsm(outcome.screen.text)
+
+
+# Cancel: the tree's option and a channel's stop word are one operation -------------------
+
+
+def test_cancel_ends_the_conversation_without_a_report(tree: Tree, ctx: Context) -> None:
+    midway = last(tree, ctx, TO_CONFIRM_FR[:5])
+    before = midway.state.to_dict()
+    cancelled = engine.cancel(tree, midway.state, ctx)
+    assert cancelled.events == (Cancelled(answered=len(midway.state.answers)),)
+    assert cancelled.screen == Screen("Rapport annulé. Rien n'a été envoyé.", end=True)
+    assert cancelled.state.ended and not cancelled.state.unfinished
+    assert midway.state.to_dict() == before  # the caller's state is left alone
+    # The same end as the confirmation's own "Cancel" option.
+    by_option = last(tree, ctx, [*TO_CONFIRM_FR, "2"])
+    assert engine.cancel(tree, last(tree, ctx, TO_CONFIRM_FR).state, ctx) == by_option
+
+
+def test_cancelling_an_ended_conversation_changes_nothing(tree: Tree, ctx: Context) -> None:
+    done = last(tree, ctx, [*TO_CONFIRM_FR, "1"])
+    again = engine.cancel(tree, done.state, ctx)
+    assert again.events == ()
+    assert again.screen == done.screen and again.state == done.state

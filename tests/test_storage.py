@@ -184,9 +184,8 @@ def test_the_clear_number_is_in_no_redis_key_or_value(
 # Writing reports: idempotence and references ---------------------------------------------
 
 
-def _submission(conversation: str, reference: str) -> operations.Submission:
+def _submission(conversation: str) -> operations.Submission:
     return operations.Submission(
-        reference=reference,
         language="en",
         tree_id="incident",
         tree_version=1,
@@ -199,9 +198,10 @@ def _submission(conversation: str, reference: str) -> operations.Submission:
 
 
 def _create(
-    services: Services, submission: operations.Submission, fresh: list[str] | None = None
+    services: Services, submission: operations.Submission, fresh: list[str]
 ) -> tuple[Report, bool]:
-    supply = iter(fresh or [])
+    """Store ``submission``; the references it draws come from ``fresh``, in turn."""
+    supply = iter(fresh)
     with services.db.transaction() as session:
         return operations.create_report(
             session,
@@ -210,13 +210,13 @@ def _create(
             vault=services.vault,
             now=FIXED_NOW,
             local_today=date(2026, 11, 24),
-            fresh_reference=lambda: next(supply),
+            new_reference=lambda: next(supply),
         )
 
 
 def test_create_report_is_idempotent_per_conversation(services: Services) -> None:
-    first, created = _create(services, _submission("ussd:at:one", "1000009"))
-    again, created_again = _create(services, _submission("ussd:at:one", "2000007"))
+    first, created = _create(services, _submission("ussd:at:one"), ["1000009"])
+    again, created_again = _create(services, _submission("ussd:at:one"), ["2000007"])
     assert (created, created_again) == (True, False)
     assert again.id == first.id
     assert again.reference == "1000009"
@@ -224,12 +224,10 @@ def test_create_report_is_idempotent_per_conversation(services: Services) -> Non
 
 
 def test_a_taken_reference_is_replaced_by_a_fresh_one(services: Services) -> None:
-    _create(services, _submission("ussd:at:a", "1000009"))
-    _create(services, _submission("ussd:at:b", "2000007"))
-    # Two fresh references come up already taken before a free one does.
-    third, created = _create(
-        services, _submission("ussd:at:c", "1000009"), fresh=["2000007", "1000009", "3000005"]
-    )
+    _create(services, _submission("ussd:at:a"), ["1000009"])
+    _create(services, _submission("ussd:at:b"), ["2000007"])
+    # Two references drawn are already taken before a free one comes up.
+    third, created = _create(services, _submission("ussd:at:c"), ["2000007", "1000009", "3000005"])
     assert created
     assert third.reference == "3000005"
     assert sorted(r.reference for r in _reports(services)) == ["1000009", "2000007", "3000005"]
@@ -241,7 +239,7 @@ def test_the_end_screen_shows_the_reference_actually_stored(
     # The app's seeded generator will first produce exactly this reference: take it beforehand.
     assert services.rng is not None
     collision = references.generate(random.Random(20261124))
-    _create(services, _submission("ussd:at:earlier", collision))
+    _create(services, _submission("ussd:at:earlier"), [collision])
     end = _report(client, "ATUid_collide", TO_CONFIRM_FR)
     stored = [r for r in _reports(services) if r.conversation_key.endswith("ATUid_collide")]
     assert len(stored) == 1

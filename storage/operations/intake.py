@@ -18,9 +18,8 @@ WEEK_DAYS = 7
 
 @dataclass(frozen=True)
 class Submission:
-    """A report as the conversation finished it, before it is stored."""
+    """A report as the conversation finished it, before it is stored (and given a reference)."""
 
-    reference: str
     language: str
     tree_id: str
     tree_version: int
@@ -87,21 +86,22 @@ def create_report(
     vault: PhoneVault,
     now: datetime,
     local_today: date,
-    fresh_reference: Callable[[], str],
+    new_reference: Callable[[], str],
 ) -> tuple[Report, bool]:
-    """Store a submitted report once. Returns (report, created).
+    """Store a submitted report once, under a reference drawn here. Returns (report, created).
 
     A conversation gives at most one report: a repeat of the final request returns the report
-    already stored. A reference already taken (rare: one in ~900,000) is replaced by a fresh one.
+    already stored, reference and all. A reference already taken (rare: one in ~900,000) is
+    drawn again, so the reference is final once this returns, inside the caller's transaction.
     """
     existing = session.scalar(
         select(Report).where(Report.conversation_key == submission.conversation_key)
     )
     if existing is not None:
         return existing, False
-    reference = submission.reference
+    reference = new_reference()
     while session.scalar(select(Report.id).where(Report.reference == reference)) is not None:
-        reference = fresh_reference()
+        reference = new_reference()
     report = Report(
         reference=reference,
         created_at=now,

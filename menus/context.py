@@ -1,0 +1,19 @@
+"""What the engine needs from the outside world for one turn, passed in rather than fetched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .datasets import Datasets
+from .i18n import Catalog
+
+
+@dataclass(frozen=True)
+class Context:
+    catalog: Catalog
+    datasets: Datasets
+    today: date  # the reporter's today: dates are judged in their time zone, not the server's
+    limit: int = 160
+    # SMS: a list that needs pages at ``limit`` may use one longer message (up to this) first.
+    stretch_limit: int | None = None

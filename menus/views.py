@@ -1,0 +1,267 @@
+"""Rendering: what a node shows (its choices, its view before pagination, the confirmation's
+summary) and the screen for a state. Reads states, never changes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from . import gsm
+from .context import Context
+from .datasets import Item
+from .dates import format_date
+from .events import Screen
+from .i18n import Catalog
+from .messages import (
+    MSG_BACK,
+    MSG_CANCELLED,
+    MSG_CONTINUE,
+    MSG_FUTURE_DATE,
+    MSG_INVALID_ANSWER,
+    MSG_INVALID_CHOICE,
+    MSG_INVALID_DATE,
+    MSG_INVALID_NUMBER,
+    MSG_MORE,
+    MSG_NO_MORE,
+    MSG_RESUME,
+    MSG_START_AGAIN,
+    MSG_TOO_LONG,
+    MSG_TOO_SHORT,
+)
+from .model import Node, Option, Text, Tree
+from .moves import fresh_state
+from .render import Footer, Layout, fit_lines, layout, page_count
+from .state import CANCELLED_NODE, RESUME_NODE, State
+from .tokens import BACK, MAX_CHOICES, MORE
+
+PLACEHOLDER = re.compile(r"\{([\w|]+)\}")  # {key} or {first|fallback}
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str | None
+    option: Option | None = None
+    item: Item | None = None
+
+
+def language_of(tree: Tree, state: State) -> str:
+    lang = state.language
+    return lang if lang in tree.languages else tree.default_language
+
+
+def text_in(text: Text, lang: str, tree: Tree) -> str:
+    """A tree text in ``lang``, else in the tree's default language, else any."""
+    return text.get(lang) or text.get(tree.default_language) or next(iter(text.values()), "")
+
+
+def list_params(node: Node, values: dict[str, str]) -> dict[str, str]:
+    return {param: values.get(key, "") for param, key in node.params}
+
+
+def choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
+    lang = language_of(tree, state)
+    if node.kind == "language":
+        return [Choice(label=tree.language_names[code], value=code) for code in tree.languages]
+    found: list[Choice] = []
+    if node.kind == "list" and node.source in ctx.datasets:
+        params = list_params(node, state.values())
+        found = [
+            Choice(label=item.label, value=item.code, item=item)
+            for item in ctx.datasets.get(node.source).items(params)
+        ]
+    if node.kind in ("menu", "list", "confirm"):
+        found += [
+            Choice(label=text_in(o.label, lang, tree), value=o.value, option=o)
+            for o in node.options
+        ]
+    return found[:MAX_CHOICES]
+
+
+def footer(ctx: Context, lang: str) -> Footer:
+    return Footer(
+        more=f"{MORE} {ctx.catalog.gettext(lang, MSG_MORE)}",
+        back=f"{BACK} {ctx.catalog.gettext(lang, MSG_BACK)}",
+    )
+
+
+@dataclass(frozen=True)
+class View:
+    """What a node's screen is made of, before pagination."""
+
+    header: str
+    lines: tuple[str, ...]
+    back: bool
+    footer: Footer
+    limit: int
+    reserve: int = 0
+
+    def pages(self) -> int:
+        return page_count(
+            self.header, self.lines, self.footer, self.back, self.limit - self.reserve
+        )
+
+    def render(self, page: int, hint: str | None = None) -> Layout:
+        return layout(
+            header=self.header,
+            lines=self.lines,
+            footer=self.footer,
+            back=self.back,
+            page=page,
+            limit=self.limit,
+            hint=hint,
+            reserve=self.reserve,
+        )
+
+
+def hints(tree: Tree, node: Node, lang: str, catalog: Catalog) -> list[str]:
+    """Every re-ask hint this node can show, in ``lang``."""
+    if node.kind == "input":
+        messages = [
+            MSG_TOO_SHORT,
+            MSG_TOO_LONG,
+            MSG_INVALID_NUMBER,
+            MSG_INVALID_DATE,
+            MSG_FUTURE_DATE,
+            MSG_INVALID_ANSWER,
+        ]
+    elif node.kind == "language":
+        # Whoever is choosing a language may read none of them yet.
+        return [catalog.in_each(tree.languages, m) for m in (MSG_INVALID_CHOICE, MSG_NO_MORE)]
+    else:
+        messages = [MSG_INVALID_CHOICE, MSG_NO_MORE]
+    found = [catalog.gettext(lang, m).replace("{max}", str(node.max_length)) for m in messages]
+    if node.error:
+        found.append(text_in(node.error, lang, tree))
+    return found
+
+
+def _reserve(tree: Tree, node: Node, lang: str, header: str, ctx: Context) -> int:
+    """Room a page must keep free so that any hint, replacing the question, still fits."""
+    longest = max((gsm.length(h) for h in hints(tree, node, lang, ctx.catalog)), default=0)
+    return max(0, longest - gsm.length(header))
+
+
+def _effective_limit(
+    header: str, lines: tuple[str, ...], foot: Footer, back: bool, reserve: int, ctx: Context
+) -> int:
+    stretch = ctx.stretch_limit or 0
+    if stretch > ctx.limit and page_count(header, lines, foot, back, ctx.limit - reserve) > 1:
+        return stretch
+    return ctx.limit
+
+
+def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = None) -> View:
+    lang = language_of(tree, state)
+    foot = footer(ctx, lang)
+    back = bool(state.stack)
+    header = text_in(node.text, lang, tree) if node.text else ""
+    lines: tuple[str, ...]
+    if node.kind == "input":
+        skip = node.skip
+        lines = (f"{node.skip_token} {text_in(skip.label, lang, tree)}",) if skip else ()
+    else:
+        lines = tuple(
+            f"{n} {choice.label}" for n, choice in enumerate(choices(tree, node, state, ctx), 1)
+        )
+    if node.kind == "confirm":
+        # The summary shrinks (free text first) so that the question and its options stay whole.
+        fixed = layout(header=header, lines=lines, footer=foot, back=back, page=0, limit=10_000)
+        budget = ctx.limit - gsm.length(fixed.text) - 1 - (gsm.length(hint) + 1 if hint else 0)
+        summary = fit_lines(summary_lines(tree, node, state, ctx), budget)
+        header = "\n".join([header, *summary]) if summary else header
+        return View(header=header, lines=lines, back=back, footer=foot, limit=ctx.limit)
+    reserve = _reserve(tree, node, lang, header, ctx)
+    limit = _effective_limit(header, lines, foot, back, reserve, ctx)
+    return View(header=header, lines=lines, back=back, footer=foot, limit=limit, reserve=reserve)
+
+
+# Answers as the reporter reads them back -------------------------------------------------
+
+
+def display(tree: Tree, entry: dict[str, Any], lang: str) -> str:
+    """An answer as text in ``lang``: the chosen label, the typed text, or the date."""
+    if entry.get("skipped"):
+        return ""
+    node = tree.nodes.get(entry.get("node", ""))
+    value = entry.get("value", "")
+    if node is None:
+        return str(value)
+    if node.kind == "input":
+        if node.input_type == "date":
+            try:
+                return format_date(date.fromisoformat(value))
+            except ValueError:
+                return str(value)
+        return gsm.to_gsm(str(value))
+    if node.kind == "language":
+        return str(tree.language_names.get(value, value))
+    for option in node.options:
+        if option.value == value:
+            return text_in(option.label, lang, tree)
+    return gsm.to_gsm(str(entry.get("label", value)))
+
+
+def _first_shown(tree: Tree, entries: dict[str, dict[str, Any]], group: str, lang: str) -> str:
+    for key in group.split("|"):
+        if key in entries:
+            shown = display(tree, entries[key], lang)
+            if shown:
+                return shown
+    return ""
+
+
+def _filler(shown: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: shown.get(match.group(1), "")
+
+
+def summary_lines(tree: Tree, node: Node, state: State, ctx: Context) -> list[str]:
+    lang = language_of(tree, state)
+    entries = state.entries()
+    out: list[str] = []
+    for template in node.summary:
+        groups = PLACEHOLDER.findall(template)
+        shown = {group: _first_shown(tree, entries, group, lang) for group in groups}
+        if groups and not any(shown.values()):
+            continue
+        line = PLACEHOLDER.sub(_filler(shown), template)
+        line = re.sub(r"^[\s,:;/-]+|[\s,:;/-]+$", "", line)
+        line = re.sub(r"([,:;/-])\s*[,:;/-]+", r"\1", line)
+        if line:
+            out.append(gsm.to_gsm(line))
+    return out
+
+
+# The current screen ------------------------------------------------------------------------
+
+
+def fixed_screen(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> Screen | None:
+    """The screens that are not laid out in pages (the resume offer, the cancellation, an end),
+    untruncated, so that the validator can tell whether they fit; None for any other node."""
+    lang = language_of(tree, state)
+    _ = ctx.catalog.gettext
+    if state.node == RESUME_NODE:
+        lines = [_(lang, MSG_RESUME), f"1 {_(lang, MSG_CONTINUE)}", f"2 {_(lang, MSG_START_AGAIN)}"]
+        return Screen(text="\n".join([hint, *lines] if hint else lines), end=False)
+    if state.node == CANCELLED_NODE:
+        return Screen(text=_(lang, MSG_CANCELLED), end=True)
+    node = tree.nodes.get(state.node)
+    if node is not None and node.kind == "end":
+        text = text_in(node.text, lang, tree).replace("{reference}", state.reference or "-")
+        return Screen(text=gsm.to_gsm(text), end=True)
+    return None
+
+
+def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> Screen:
+    fixed = fixed_screen(tree, state, ctx, hint)
+    if fixed is not None:
+        return Screen(text=gsm.truncate(fixed.text, ctx.limit), end=fixed.end)
+    node = tree.nodes.get(state.node)
+    if node is None:
+        # The node no longer exists (a tree edit): show the screen ``step`` restarts on.
+        return render(tree, fresh_state(tree, state.language), ctx)
+    return Screen(text=view(tree, node, state, ctx, hint).render(state.page, hint).text, end=False)
