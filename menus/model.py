@@ -1,13 +1,18 @@
-"""The menu tree as plain, immutable data.
+"""The compiled menu tree: plain, immutable data for the engine.
 
-A tree is loaded from YAML by ``menus.loader`` and checked by ``menus.validate`` before any session
-may use it. Texts are kept per language (``Text``), already transliterated to GSM-7.
+A tree is compiled from its source document by ``menus.compiler`` and checked by
+``menus.validate`` before any session may use it. Texts are kept per language (``Text``), already
+transliterated to GSM-7; the untransliterated originals stay in the source document
+(``menus.document``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .problems import Problem
 
 Text = dict[str, str]  # language code -> text
 NodeKind = Literal["language", "menu", "list", "input", "confirm", "end"]
@@ -39,6 +44,8 @@ class Option:
     value: str | None = None
     next: Route = ()
     action: Action | None = None
+    # Stable across edits (``menus.document.option_id``): PO files, diffs and problems use it.
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ class Node:
     params: tuple[tuple[str, str], ...] = ()  # data-source parameter -> answer key
     # confirm nodes: one line template per summary line, e.g. "{category}: {subcategory}"
     summary: tuple[str, ...] = ()
+    # Options retired by the editor: never offered, kept so that their codes keep their labels
+    # for old reports and statistics.
+    retired: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,8 @@ class Tree:
     nodes: dict[str, Node]
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> SMS keywords
     source: str = "<memory>"
-    # Texts that transliteration to GSM-7 changed, for editors: "node 'x' (fr): ê->e".
-    warnings: tuple[str, ...] = ()
+    # Texts that transliteration to GSM-7 changed, for editors (code "transliterated").
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def default_language(self) -> str:

@@ -1,37 +1,55 @@
-"""Prove a tree may serve: links, reachability, languages, and every screen within the limit.
+"""Prove a tree may serve: links, reachability, languages, the report's keys, and every screen
+within the limit.
 
-``validate`` returns the list of problems (empty when the tree is fine); ``check`` raises
-``TreeError`` with all of them. Screens are checked by rendering them with the engine's own code,
-for every node, language, page, data-list variant and re-ask hint.
+``validate`` returns the problems (empty when the tree is fine) as ``Problem`` data; ``check``
+raises ``TreeError`` with all of them. Screens are checked by rendering them with the engine's own
+code, for every node, language, page, data-list variant and re-ask hint.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from . import engine, gsm
+from . import problems as codes
+from .contract import check_contract
 from .datasets import Datasets
 from .errors import TreeError
 from .i18n import Catalog
-from .model import Node, Route, Text, Tree
+from .model import Node, Option, Route, Text, Tree
+from .problems import Problem
 from .state import CANCELLED_NODE, RESUME_NODE, Frame, State
 
 CONFIRM_SUMMARY_ROOM = 30  # septets a confirmation screen must leave for the summary
 REFERENCE_SAMPLE = "0000000"
 
 
-def _routes(node: Node) -> Iterable[tuple[str, Route]]:
-    yield f"node '{node.id}' next", node.next
-    for i, option in enumerate(node.options, 1):
-        yield f"node '{node.id}' option {i}", option.next
+@dataclass(frozen=True)
+class _Route:
+    """A route and where it sits: the node's own ``next``, or one option's."""
+
+    option: Option | None
+    route: Route
+
+
+def _routes(node: Node, *, retired: bool = False) -> Iterable[_Route]:
+    yield _Route(None, node.next)
+    for option in node.options:
+        yield _Route(option, option.next)
+    if retired:
+        for option in node.retired:
+            yield _Route(option, option.next)
     if node.skip is not None:
-        yield f"node '{node.id}' skip", node.skip.next
+        yield _Route(node.skip, node.skip.next)
 
 
 def _targets(tree: Tree, node: Node) -> set[str]:
-    found = {b.goto for _, route in _routes(node) for b in route}
+    # A retired option's route still counts: retiring a category retires the sub-menu it leads
+    # to along with it, rather than making the editor delete the sub-menu (and its codes).
+    found = {b.goto for r in _routes(node, retired=True) for b in r.route}
     if any(o.action == "language" for o in node.options):
         found |= {n.id for n in tree.nodes.values() if n.kind == "language"}
     if any(o.action == "restart" for o in node.options):
@@ -39,102 +57,142 @@ def _targets(tree: Tree, node: Node) -> set[str]:
     return found
 
 
-def _texts(tree: Tree) -> Iterable[tuple[str, Text]]:
+def _texts(tree: Tree) -> Iterable[tuple[str, str | None, str, Text]]:
+    """Every translatable text: (node id, option id, field, text)."""
     for node in tree.nodes.values():
         if node.text:
-            yield f"node '{node.id}' text", node.text
+            yield node.id, None, "text", node.text
         if node.error:
-            yield f"node '{node.id}' error", node.error
-        for i, option in enumerate(node.options, 1):
-            yield f"node '{node.id}' option {i}", option.label
+            yield node.id, None, "error", node.error
+        for option in (*node.options, *node.retired):
+            yield node.id, option.id, "label", option.label
         if node.skip is not None:
-            yield f"node '{node.id}' skip", node.skip.label
+            yield node.id, node.skip.id, "label", node.skip.label
 
 
-def _check_structure(tree: Tree, datasets: Datasets) -> list[str]:
-    problems: list[str] = []
+def _check_structure(tree: Tree, datasets: Datasets) -> list[Problem]:
+    problems: list[Problem] = []
     keys = {n.key for n in tree.nodes.values() if n.key}
     if tree.start not in tree.nodes:
-        problems.append(f"tree: start node '{tree.start}' does not exist")
+        problems.append(
+            Problem(codes.START_MISSING, f"start node '{tree.start}' does not exist", field="start")
+        )
     language_nodes = [n for n in tree.nodes.values() if n.kind == "language"]
     if len(language_nodes) > 1:
-        problems.append("tree: more than one language node")
+        problems.append(Problem(codes.SEVERAL_LANGUAGE_NODES, "more than one language node"))
     for node in tree.nodes.values():
-        where = f"node '{node.id}'"
-        for label, route in _routes(node):
-            for branch in route:
-                if branch.goto not in tree.nodes:
-                    problems.append(f"{label}: goes to '{branch.goto}', which does not exist")
-                for key, _value in branch.when:
-                    if key not in keys:
-                        problems.append(f"{label}: condition on '{key}', which no node answers")
-            if route and route[-1].when:
-                problems.append(f"{label}: the last branch must have no 'when' (the default)")
-        needs_next = [o for o in node.options if not o.next and o.action is None]
-        if node.kind in ("menu", "list", "confirm"):
-            if not node.options and node.kind != "list":
-                problems.append(f"{where}: a {node.kind} needs options")
-            if needs_next and not node.next:
-                problems.append(f"{where}: options without 'next' or 'action' and no node 'next'")
-            if node.key:
-                for i, option in enumerate(node.options, 1):
-                    if option.action is None and option.value is None:
-                        problems.append(
-                            f"{where} option {i}: needs a 'value' to store under '{node.key}'"
-                        )
-            if len(node.options) > engine.MAX_CHOICES:
-                problems.append(f"{where}: more than {engine.MAX_CHOICES} options")
-        if node.kind in ("language", "input") and not node.next:
-            problems.append(f"{where}: needs 'next'")
-        if node.kind in ("list", "input") and not node.key:
-            problems.append(f"{where}: needs a 'key' to store the answer under")
-        if node.kind == "list":
-            if node.source not in datasets:
-                problems.append(
-                    f"{where}: data source '{node.source}' is unknown (known: {', '.join(datasets.names)})"
-                )
-            else:
-                expected = set(datasets.get(node.source).parameters)
-                given = {p for p, _ in node.params}
-                if expected != given:
-                    problems.append(f"{where}: params must be exactly {sorted(expected)}")
-            for _param, key in node.params:
-                if key not in keys:
-                    problems.append(f"{where}: parameter from '{key}', which no node answers")
-        if node.kind == "input":
-            if node.skip_token in engine.NAVIGATION_TOKENS:
-                problems.append(f"{where}: skip_token '{node.skip_token}' is a navigation key")
-            if node.min_length > node.max_length:
-                problems.append(f"{where}: min_length is above max_length")
-        if node.kind == "confirm" and not any(o.action == "submit" for o in node.options):
-            problems.append(f"{where}: a confirmation needs an option with action 'submit'")
-        for i, option in enumerate(node.options, 1):
-            if option.action == "submit":
-                targets = [b.goto for b in option.next or node.next]
-                if not targets or any(
-                    t in tree.nodes and tree.nodes[t].kind != "end" for t in targets
-                ):
-                    problems.append(f"{where} option {i}: 'submit' must lead to an end node")
-            if option.action == "language" and not language_nodes:
-                problems.append(f"{where} option {i}: 'language' needs a language node")
-        if node.kind == "end" and (node.options or node.next):
-            problems.append(f"{where}: an end node has no options and no next")
-        if node.kind == "confirm":
-            for template in node.summary:
-                for group in engine.PLACEHOLDER.findall(template):
-                    for key in group.split("|"):
-                        if key not in keys:
-                            problems.append(
-                                f"{where}: summary names '{key}', which no node answers"
-                            )
+        problems += _check_node(tree, node, keys, datasets, bool(language_nodes))
     return problems
 
 
-def _check_paths(tree: Tree) -> list[str]:
+def _check_node(
+    tree: Tree, node: Node, keys: set[str], datasets: Datasets, has_language_node: bool
+) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def problem(
+        code: str, message: str, option: Option | None = None, field: str | None = None
+    ) -> None:
+        problems.append(Problem(code, message, node.id, option.id if option else None, field=field))
+
+    for found in _routes(node, retired=True):
+        for branch in found.route:
+            if branch.goto not in tree.nodes:
+                problem(
+                    codes.DANGLING_LINK,
+                    f"goes to '{branch.goto}', which does not exist",
+                    found.option,
+                    "next",
+                )
+            for key, _value in branch.when:
+                if key not in keys:
+                    problem(
+                        codes.UNKNOWN_ANSWER_KEY,
+                        f"condition on '{key}', which no node answers",
+                        found.option,
+                        "next",
+                    )
+        if found.route and found.route[-1].when:
+            problem(
+                codes.DEFAULT_BRANCH_LAST,
+                "the last branch must have no 'when' (the default)",
+                found.option,
+                "next",
+            )
+    needs_next = [o for o in node.options if not o.next and o.action is None]
+    if node.kind in ("menu", "list", "confirm"):
+        if not node.options and node.kind != "list":
+            problem(codes.NO_OPTIONS, f"a {node.kind} needs options")
+        if needs_next and not node.next:
+            problem(codes.NO_NEXT, "options without 'next' or 'action' and no node 'next'")
+        if node.key:
+            for option in node.options:
+                if option.action is None and option.value is None:
+                    problem(
+                        codes.MISSING_VALUE, f"needs a 'value' to store under '{node.key}'", option
+                    )
+        if len(node.options) > engine.MAX_CHOICES:
+            problem(codes.TOO_MANY_OPTIONS, f"more than {engine.MAX_CHOICES} options")
+    for option in node.retired:
+        if option.value is None:
+            problem(
+                codes.MISSING_VALUE, "only an option with a 'value' (a code) can be retired", option
+            )
+    if node.kind in ("language", "input") and not node.next:
+        problem(codes.NO_NEXT, "needs 'next'")
+    if node.kind in ("list", "input") and not node.key:
+        problem(codes.MISSING_KEY, "needs a 'key' to store the answer under")
+    if node.kind == "list":
+        if node.source not in datasets:
+            problem(
+                codes.UNKNOWN_SOURCE,
+                f"data source '{node.source}' is unknown (known: {', '.join(datasets.names)})",
+            )
+        else:
+            expected = set(datasets.get(node.source).parameters)
+            given = {p for p, _ in node.params}
+            if expected != given:
+                problem(codes.BAD_PARAMS, f"params must be exactly {sorted(expected)}")
+        for _param, key in node.params:
+            if key not in keys:
+                problem(codes.UNKNOWN_ANSWER_KEY, f"parameter from '{key}', which no node answers")
+    if node.kind == "input":
+        if node.skip_token in engine.NAVIGATION_TOKENS:
+            problem(
+                codes.SKIP_TOKEN_IS_NAVIGATION,
+                f"skip_token '{node.skip_token}' is a navigation key",
+            )
+        if node.min_length > node.max_length:
+            problem(codes.BAD_LENGTHS, "min_length is above max_length")
+    if node.kind == "confirm" and not any(o.action == "submit" for o in node.options):
+        problem(codes.NO_SUBMIT, "a confirmation needs an option with action 'submit'")
+    for option in node.options:
+        if option.action == "submit":
+            targets = [b.goto for b in option.next or node.next]
+            if not targets or any(t in tree.nodes and tree.nodes[t].kind != "end" for t in targets):
+                problem(codes.SUBMIT_NOT_TO_END, "'submit' must lead to an end node", option)
+        if option.action == "language" and not has_language_node:
+            problem(codes.NO_LANGUAGE_NODE, "'language' needs a language node", option)
+    if node.kind == "end" and (node.options or node.next):
+        problem(codes.END_WITH_NEXT, "an end node has no options and no next")
+    if node.kind == "confirm":
+        for template in node.summary:
+            for group in engine.PLACEHOLDER.findall(template):
+                for key in group.split("|"):
+                    if key not in keys:
+                        problem(
+                            codes.UNKNOWN_ANSWER_KEY,
+                            f"summary names '{key}', which no node answers",
+                            field="summary",
+                        )
+    return problems
+
+
+def _check_paths(tree: Tree) -> list[Problem]:
     """Every node is reachable from the start, and from every node an end can be reached."""
     if tree.start not in tree.nodes:
         return []
-    problems: list[str] = []
+    problems: list[Problem] = []
     edges = {node.id: _targets(tree, node) & tree.nodes.keys() for node in tree.nodes.values()}
     seen = {tree.start}
     queue = deque([tree.start])
@@ -145,7 +203,7 @@ def _check_paths(tree: Tree) -> list[str]:
                 queue.append(target)
     for node_id in tree.nodes:
         if node_id not in seen:
-            problems.append(f"node '{node_id}': cannot be reached from the start")
+            problems.append(Problem(codes.UNREACHABLE, "cannot be reached from the start", node_id))
     ending = {
         n.id
         for n in tree.nodes.values()
@@ -158,23 +216,32 @@ def _check_paths(tree: Tree) -> list[str]:
             if node_id not in ending and targets & ending:
                 ending.add(node_id)
                 changed = True
-    for node_id in seen - ending:
-        problems.append(f"node '{node_id}': no path from here reaches an end")
+    for node_id in tree.nodes:
+        if node_id in seen and node_id not in ending:
+            problems.append(Problem(codes.NO_END, "no path from here reaches an end", node_id))
     return problems
 
 
-def _check_languages(tree: Tree, catalog: Catalog) -> list[str]:
-    problems: list[str] = []
-    for where, text in _texts(tree):
-        missing = [lang for lang in tree.languages if lang not in text]
-        if missing:
-            problems.append(f"{where}: no text in {', '.join(missing)}")
+def _check_languages(tree: Tree, catalog: Catalog) -> list[Problem]:
+    problems: list[Problem] = []
+    for node_id, option_id, field, text in _texts(tree):
+        for lang in tree.languages:
+            if lang not in text:
+                problems.append(
+                    Problem(
+                        codes.MISSING_TEXT, f"no text in {lang}", node_id, option_id, lang, field
+                    )
+                )
     for lang in tree.languages:
         untranslated = catalog.missing(lang, list(engine.SYSTEM_MESSAGES))
         if untranslated:
             problems.append(
-                f"language '{lang}': {len(untranslated)} system message(s) untranslated in "
-                f"locales/{lang} (e.g. {untranslated[0]!r})"
+                Problem(
+                    codes.UNTRANSLATED_SYSTEM_MESSAGES,
+                    f"{len(untranslated)} system message(s) untranslated in "
+                    f"locales/{lang} (e.g. {untranslated[0]!r})",
+                    language=lang,
+                )
             )
     return problems
 
@@ -194,28 +261,37 @@ def _sample_states(tree: Tree, node: Node, lang: str, datasets: Datasets) -> Ite
     yield State(tree.id, tree.version, node.id, lang, stack=list(back))
 
 
-def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int) -> list[str]:
-    problems: list[str] = []
+def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int) -> list[Problem]:
+    problems: list[Problem] = []
     ctx = engine.Context(catalog=catalog, datasets=datasets, today=date(2000, 1, 1), limit=limit)
     for node in tree.nodes.values():
         for lang in tree.languages:
-            where = f"node '{node.id}' ({lang})"
             if node.kind == "end":
                 state = State(tree.id, tree.version, node.id, lang, reference=REFERENCE_SAMPLE)
-                problems += _too_long(where, engine.fixed_screen(tree, state, ctx), limit)
+                screen = engine.fixed_screen(tree, state, ctx)
+                problems += _too_long(node.id, lang, screen, limit)
                 continue
             for state in _sample_states(tree, node, lang, datasets):
                 try:
                     shown = engine.view(tree, node, state, ctx)
                 except KeyError as exc:
-                    problems.append(f"{where}: cannot be shown ({exc})")
+                    problems.append(
+                        Problem(
+                            codes.CANNOT_SHOW, f"cannot be shown ({exc})", node.id, language=lang
+                        )
+                    )
                     break
                 if node.kind == "confirm":
                     fixed = gsm.length(shown.render(0).text)
                     if limit - fixed < CONFIRM_SUMMARY_ROOM:
                         problems.append(
-                            f"{where}: question and options take {fixed} characters, leaving "
-                            f"less than {CONFIRM_SUMMARY_ROOM} of {limit} for the summary"
+                            Problem(
+                                codes.CONFIRM_TOO_FULL,
+                                f"question and options take {fixed} characters, leaving less "
+                                f"than {CONFIRM_SUMMARY_ROOM} of {limit} for the summary",
+                                node.id,
+                                language=lang,
+                            )
                         )
                     continue
                 hints = [None, *engine.hints(tree, node, lang, catalog)]
@@ -223,9 +299,14 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
                     for hint in hints:
                         rendered = shown.render(page, hint)
                         if rendered.overflow:
-                            variant = f", page {page + 1}" + (f", re-ask {hint!r}" if hint else "")
+                            variant = f"page {page + 1}" + (f", re-ask {hint!r}" if hint else "")
                             problems.append(
-                                f"{where}{variant}: screen does not fit in {limit} characters"
+                                Problem(
+                                    codes.SCREEN_TOO_LONG,
+                                    f"screen does not fit in {limit} characters ({variant})",
+                                    node.id,
+                                    language=lang,
+                                )
                             )
                             break
     for lang in tree.languages:
@@ -233,22 +314,24 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
         for pseudo, shown_hint in ((RESUME_NODE, hint), (CANCELLED_NODE, None)):
             state = State(tree.id, tree.version, pseudo, lang)
             screen = engine.fixed_screen(tree, state, ctx, shown_hint)
-            problems += _too_long(f"system screen {pseudo} ({lang})", screen, limit)
+            problems += _too_long(pseudo, lang, screen, limit)
     return problems
 
 
-def _too_long(where: str, screen: engine.Screen | None, limit: int) -> list[str]:
+def _too_long(node: str, lang: str, screen: engine.Screen | None, limit: int) -> list[Problem]:
     if screen is None or gsm.length(screen.text) <= limit:
         return []
-    return [f"{where}: screen is {gsm.length(screen.text)} characters, limit {limit}"]
+    message = f"screen is {gsm.length(screen.text)} characters, limit {limit}"
+    return [Problem(codes.SCREEN_TOO_LONG, message, node, language=lang)]
 
 
 def validate(
     tree: Tree, datasets: Datasets, catalog: Catalog, limits: Iterable[int] = (160,)
-) -> list[str]:
+) -> list[Problem]:
     problems = _check_structure(tree, datasets)
     problems += _check_paths(tree)
     problems += _check_languages(tree, catalog)
+    problems += check_contract(tree)
     if problems:
         return problems  # screens of a broken tree would only repeat the same faults
     for limit in sorted(set(limits)):

@@ -133,7 +133,7 @@ def test_menus_check_passes_on_the_default_tree(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "tree 'incident' v1 OK" in result.output
     assert "languages sw, fr, en" in result.output
-    assert "warning: node 'done' (fr): transliterated to GSM-7: 'ç'->'c'" in result.output
+    assert "warning: node 'done' text (fr): transliterated to GSM-7: 'ç'->'c'" in result.output
 
 
 def test_menus_check_fails_on_a_broken_tree(app: Flask, tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_menus_check_fails_on_a_broken_tree(app: Flask, tmp_path: Path) -> None:
     broken.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["menus", "check", str(broken)])
     assert result.exit_code == 1
-    assert "node 'confirm' option 1: 'submit' must lead to an end node" in result.output
+    assert "node 'confirm' option 'submit': 'submit' must lead to an end node" in result.output
 
 
 def test_menus_check_fails_on_invalid_yaml(app: Flask, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 import yaml
 
 from app import create_app
+from menus import problems as codes
 from menus.datasets import Datasets, load_default_datasets
 from menus.errors import TreeError
 from menus.i18n import Catalog
 from menus.loader import parse_tree, read_tree
+from menus.problems import Problem
 from menus.validate import validate
 
 from .conftest import Backend, app_config
@@ -100,7 +103,7 @@ def _node(document: Document, node_id: str) -> dict[str, Any]:
 
 def problems_of(
     document: Document, datasets: Datasets, catalog: Catalog, limits: tuple[int, ...] = (160,)
-) -> list[str]:
+) -> list[Problem]:
     try:
         tree = parse_tree(document, source="test.yaml")
     except TreeError as exc:
@@ -125,8 +128,9 @@ def test_the_default_tree_does_not_fit_a_tiny_limit_and_says_where(
 ) -> None:
     problems = validate(read_tree(DEFAULT_TREE), datasets, catalog, (100,))
     assert problems
-    assert all("screen does not fit in 100 characters" in p for p in problems)
-    assert any(p.startswith("node 'main' (") and ", page 1" in p for p in problems)
+    assert {p.code for p in problems} == {codes.SCREEN_TOO_LONG}
+    assert all("does not fit in 100 characters" in p.message for p in problems)
+    assert any(p.node == "main" and "(page 1)" in p.message for p in problems)
 
 
 def test_a_system_screen_too_long_in_one_language_is_refused(datasets: Datasets) -> None:
@@ -136,8 +140,13 @@ def test_a_system_screen_too_long_in_one_language_is_refused(datasets: Datasets)
     catalog = Catalog({**translations, "fr": long_french})
     problems = validate(read_tree(DEFAULT_TREE), datasets, catalog, (160,))
     assert len(problems) == 1
-    assert problems[0].startswith("system screen @resume (fr): screen is 2")  # over 200
-    assert problems[0].endswith("characters, limit 160")
+    assert (problems[0].code, problems[0].node, problems[0].language) == (
+        codes.SCREEN_TOO_LONG,
+        "@resume",
+        "fr",
+    )
+    assert str(problems[0]).startswith("system screen @resume (fr): screen is 2")  # over 200
+    assert str(problems[0]).endswith("characters, limit 160")
 
 
 def test_the_default_tree_carries_the_taxonomy_codes() -> None:
@@ -179,13 +188,13 @@ def _loop_without_end(doc: Document) -> None:
             "id": "loop_a",
             "kind": "menu",
             "text": _text("A", "A"),
-            "options": [{"label": _text("Vers B", "To B"), "next": "loop_b"}],
+            "options": [{"id": "on", "label": _text("Vers B", "To B"), "next": "loop_b"}],
         },
         {
             "id": "loop_b",
             "kind": "menu",
             "text": _text("B", "B"),
-            "options": [{"label": _text("Vers A", "To A"), "next": "loop_a"}],
+            "options": [{"id": "on", "label": _text("Vers A", "To A"), "next": "loop_a"}],
         },
     ]
 
@@ -243,73 +252,257 @@ def _start_missing(doc: Document) -> None:
     doc["start"] = "welcome"
 
 
-BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
-    ("duplicate id", _duplicate_id, "node 'details': id is used by more than one node"),
+def _option_without_id(doc: Document) -> None:
+    _node(doc, "category")["options"].append({"label": _text("C", "C"), "next": "province"})
+
+
+def _duplicate_option_id(doc: Document) -> None:
+    _node(doc, "category")["options"][1]["value"] = "a"
+
+
+def _no_category(doc: Document) -> None:
+    _node(doc, "category")["key"] = "kind"
+    _node(doc, "confirm")["summary"] = ["{kind}", "{details}"]
+
+
+def _details_as_a_number(doc: Document) -> None:
+    _node(doc, "details")["input"] = "number"
+
+
+def _place_nobody_can_file(doc: Document) -> None:
+    _node(doc, "province")["options"] = [
+        {"value": "elsewhere", "label": _text("Ailleurs", "Elsewhere")}
+    ]
+
+
+def _a_date_in_the_document(doc: Document) -> None:
+    _node(doc, "details")["text"] = {"fr": date(2026, 1, 1), "en": "Details?"}
+
+
+def _retired_without_a_code(doc: Document) -> None:
+    _node(doc, "confirm")["options"].append(
+        {"id": "later", "label": _text("Plus tard", "Later"), "action": "cancel", "retired": True}
+    )
+
+
+def _retired_not_a_flag(doc: Document) -> None:
+    _node(doc, "category")["options"][0]["retired"] = "yes"
+
+
+def _two_options_same_action(doc: Document) -> None:
+    _node(doc, "confirm")["options"].append({"label": _text("Non", "No"), "action": "cancel"})
+
+
+# Each broken tree, and the exact problem it must give (others may come with it).
+BROKEN: list[tuple[str, Callable[[Document], None], Problem]] = [
+    (
+        "duplicate id",
+        _duplicate_id,
+        Problem(codes.DUPLICATE_ID, "id is used by more than one node", "details"),
+    ),
     (
         "dangling next",
         _dangling_next,
-        "node 'details' next: goes to 'nowhere', which does not exist",
+        Problem(
+            codes.DANGLING_LINK,
+            "goes to 'nowhere', which does not exist",
+            "details",
+            field="next",
+        ),
     ),
-    ("unreachable node", _unreachable, "node 'orphan': cannot be reached from the start"),
-    ("loop without end", _loop_without_end, "node 'loop_a': no path from here reaches an end"),
-    ("missing language", _missing_language, "node 'details' text: no text in en"),
+    (
+        "unreachable node",
+        _unreachable,
+        Problem(codes.UNREACHABLE, "cannot be reached from the start", "orphan"),
+    ),
+    (
+        "loop without end",
+        _loop_without_end,
+        Problem(codes.NO_END, "no path from here reaches an end", "loop_a"),
+    ),
+    (
+        "missing language",
+        _missing_language,
+        Problem(codes.MISSING_TEXT, "no text in en", "details", language="en", field="text"),
+    ),
     (
         "missing option language",
         _missing_option_language,
-        "node 'category' option 2: no text in fr",
+        Problem(codes.MISSING_TEXT, "no text in fr", "category", "b", "fr", "label"),
     ),
     (
         "unknown data source",
         _unknown_source,
-        "node 'province': data source 'mines' is unknown (known: provinces, territories)",
+        Problem(
+            codes.UNKNOWN_SOURCE,
+            "data source 'mines' is unknown (known: provinces, territories)",
+            "province",
+        ),
     ),
     (
         "screen too long",
         _screen_too_long,
-        "node 'category' (en), page 2: screen does not fit in 160 characters",
+        Problem(
+            codes.SCREEN_TOO_LONG,
+            "screen does not fit in 160 characters (page 2)",
+            "category",
+            language="en",
+        ),
     ),
     (
         "confirm without submit",
         _confirm_without_submit,
-        "node 'confirm': a confirmation needs an option with action 'submit'",
+        Problem(codes.NO_SUBMIT, "a confirmation needs an option with action 'submit'", "confirm"),
     ),
     (
         "submit not to an end",
         _submit_not_to_an_end,
-        "node 'confirm' option 1: 'submit' must lead to an end node",
+        Problem(codes.SUBMIT_NOT_TO_END, "'submit' must lead to an end node", "confirm", "submit"),
     ),
-    ("spec_version too new", _spec_too_new, "spec_version 2 is newer than this engine (1)"),
+    (
+        "spec_version too new",
+        _spec_too_new,
+        Problem(codes.BAD_SPEC_VERSION, "spec_version 2 is newer than this engine (1)"),
+    ),
     (
         "last branch with when",
         _last_branch_with_when,
-        "node 'details' next: the last branch must have no 'when' (the default)",
+        Problem(
+            codes.DEFAULT_BRANCH_LAST,
+            "the last branch must have no 'when' (the default)",
+            "details",
+            field="next",
+        ),
     ),
     (
         "summary names an unknown answer",
         _summary_names_unknown_key,
-        "node 'confirm': summary names 'site', which no node answers",
+        Problem(
+            codes.UNKNOWN_ANSWER_KEY,
+            "summary names 'site', which no node answers",
+            "confirm",
+            field="summary",
+        ),
     ),
-    ("input without key", _input_without_key, "node 'details': needs a 'key'"),
+    (
+        "input without key",
+        _input_without_key,
+        Problem(codes.MISSING_KEY, "needs a 'key' to store the answer under", "details"),
+    ),
     (
         "end node with next",
         _end_with_options,
-        "node 'done': an end node has no options and no next",
+        Problem(codes.END_WITH_NEXT, "an end node has no options and no next", "done"),
     ),
-    ("unknown kind", _unknown_kind, "node 'details': kind 'question' is not one of"),
-    ("start missing", _start_missing, "tree: start node 'welcome' does not exist"),
+    (
+        "unknown kind",
+        _unknown_kind,
+        Problem(
+            codes.UNKNOWN_KIND,
+            "kind 'question' is not one of language, menu, list, input, confirm, end",
+            "details",
+        ),
+    ),
+    (
+        "start missing",
+        _start_missing,
+        Problem(codes.START_MISSING, "start node 'welcome' does not exist", field="start"),
+    ),
+    (
+        "option without a stable id",
+        _option_without_id,
+        Problem(
+            codes.MISSING_OPTION_ID,
+            "an option without a 'value' or an 'action' needs an 'id' (stable across edits)",
+            "category",
+            field="option #3",
+        ),
+    ),
+    (
+        "two options with one id",
+        _duplicate_option_id,
+        Problem(
+            codes.DUPLICATE_ID, "id is used by more than one option of this node", "category", "a"
+        ),
+    ),
+    (
+        "two options with one action and no ids",
+        _two_options_same_action,
+        Problem(
+            codes.DUPLICATE_ID,
+            "id is used by more than one option of this node",
+            "confirm",
+            "cancel",
+        ),
+    ),
+    (
+        "no node answers the category",
+        _no_category,
+        Problem(codes.MISSING_REPORT_KEY, "no node answers 'category', which every report needs"),
+    ),
+    (
+        "a report key answered by the wrong kind of node",
+        _details_as_a_number,
+        Problem(
+            codes.WRONG_REPORT_KEY_NODE,
+            "answers 'details', which the report reads from a text input",
+            "details",
+        ),
+    ),
+    (
+        "a place value the report cannot file",
+        _place_nobody_can_file,
+        Problem(
+            codes.UNKNOWN_ANSWER_VALUE,
+            "value 'elsewhere' means nothing to a report's 'province' (known: other)",
+            "province",
+            "elsewhere",
+        ),
+    ),
+    (
+        "a value JSON cannot hold",
+        _a_date_in_the_document,
+        Problem(
+            codes.NOT_JSON,
+            "value at '/nodes/2/text/fr' is a date, not text or a number (quote it in YAML)",
+        ),
+    ),
+    (
+        "retired without a code",
+        _retired_without_a_code,
+        Problem(
+            codes.MISSING_VALUE,
+            "only an option with a 'value' (a code) can be retired",
+            "confirm",
+            "later",
+        ),
+    ),
+    (
+        "retired is not a flag",
+        _retired_not_a_flag,
+        Problem(codes.BAD_FIELD, "retired must be true or false", "category", "a", field="retired"),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("break_it", "expected"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
 )
-def test_broken_trees_are_refused_naming_node_and_problem(
-    break_it: Callable[[Document], None], expected: str, datasets: Datasets, catalog: Catalog
+def test_broken_trees_are_refused_with_the_exact_problem(
+    break_it: Callable[[Document], None], expected: Problem, datasets: Datasets, catalog: Catalog
 ) -> None:
     document = small_tree()
     break_it(document)
     problems = problems_of(document, datasets, catalog)
-    assert any(expected in p for p in problems), problems
+    assert expected in problems, [str(p) for p in problems]
+
+
+def test_a_problem_prints_as_one_line_naming_node_option_and_language() -> None:
+    problem = Problem(codes.MISSING_TEXT, "no text in fr", "category", "b", "fr", "label")
+    assert str(problem) == "node 'category' option 'b' label (fr): no text in fr"
+    assert str(Problem(codes.START_MISSING, "gone", field="start")) == "tree start: gone"
+    assert problem.to_dict()["text"] == str(problem)
+    assert problem.to_dict()["code"] == "missing_text"
 
 
 def test_the_screen_check_names_the_language_that_overflows(
@@ -319,7 +512,7 @@ def test_the_screen_check_names_the_language_that_overflows(
     _screen_too_long(document)
     problems = problems_of(document, datasets, catalog)
     assert problems
-    assert not any("(fr)" in p for p in problems)
+    assert {p.language for p in problems} == {"en"}
 
 
 def test_a_limit_the_tree_fits_at_160_but_not_lower(datasets: Datasets, catalog: Catalog) -> None:
@@ -329,7 +522,10 @@ def test_a_limit_the_tree_fits_at_160_but_not_lower(datasets: Datasets, catalog:
     )
     assert problems_of(document, datasets, catalog, (160,)) == []
     problems = problems_of(document, datasets, catalog, (160, 120))
-    assert any("node 'category' (en)" in p and "fit in 120 characters" in p for p in problems)
+    assert any(
+        (p.node, p.language) == ("category", "en") and "fit in 120 characters" in p.message
+        for p in problems
+    )
 
 
 def test_every_structural_problem_is_reported_at_once(datasets: Datasets, catalog: Catalog) -> None:
@@ -341,12 +537,49 @@ def test_every_structural_problem_is_reported_at_once(datasets: Datasets, catalo
     assert len(problems) >= 3
 
 
-def test_transliterated_texts_are_reported_as_warnings() -> None:
+def test_transliterated_texts_are_warnings_and_the_document_keeps_the_original() -> None:
     document = small_tree()
     _node(document, "category")["options"][1]["label"] = _text("Forêt", "Forest")
+    kept = copy.deepcopy(document)
     tree = parse_tree(document)
     assert tree.node("category").options[1].label["fr"] == "Foret"
-    assert "node 'category' option 2 label (fr): transliterated to GSM-7: 'ê'->'e'" in tree.warnings
+    assert tree.warnings[-1:] == (
+        Problem(
+            codes.TRANSLITERATED,
+            "transliterated to GSM-7: 'ê'->'e'",
+            "category",
+            "b",
+            "fr",
+            "label",
+            severity="warning",
+            characters=(("ê", "e"),),
+        ),
+    )
+    assert str(tree.warnings[0]) == "tree language_names (fr): transliterated to GSM-7: 'ç'->'c'"
+    assert str(tree.warnings[-1]) == (
+        "node 'category' option 'b' label (fr): transliterated to GSM-7: 'ê'->'e'"
+    )
+    assert document == kept  # compiling never edits the source document
+
+
+def test_options_have_stable_ids_not_positions() -> None:
+    tree = read_tree(DEFAULT_TREE)
+    assert [o.id for o in tree.node("main").options] == ["report", "language"]
+    assert [o.id for o in tree.node("confirm").options] == ["submit", "cancel"]
+    assert tree.node("category").options[0].id == "accident"
+    skip = tree.node("site").skip
+    assert skip is not None and skip.id == "skip"
+
+
+def test_a_retired_option_is_not_offered_but_keeps_its_code(
+    datasets: Datasets, catalog: Catalog
+) -> None:
+    document = small_tree()
+    _node(document, "category")["options"][0]["retired"] = True
+    tree = parse_tree(document)
+    assert [o.id for o in tree.node("category").options] == ["b"]
+    assert [(o.value, o.label["fr"]) for o in tree.node("category").retired] == [("a", "Accident")]
+    assert validate(tree, datasets, catalog) == []
 
 
 def _write(tmp_path: Path, document: Document) -> Path:
@@ -368,6 +601,7 @@ def test_start_up_refuses_a_broken_tree(tmp_path: Path) -> None:
         create_app(app_config(_offline_backend(tmp_path), tmp_path, trees=[str(path)]))
     assert raised.value.source == str(path)
     assert "node 'details' next: goes to 'nowhere', which does not exist" in str(raised.value)
+    assert raised.value.problems[0].code == codes.DANGLING_LINK
 
 
 def test_start_up_refuses_a_tree_too_long_for_a_network_limit(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
+from menus import contract
+from menus.contract import CATEGORY, DATE, DETAILS, PROVINCE, SITE, SUBCATEGORY, TERRITORY, WHEN
+
 from ..models import Report, Reporter, SmsIncoming, UssdSessionLog
 from ..phones import PhoneVault
 
@@ -40,41 +43,46 @@ def _value(answers: dict[str, dict[str, Any]], key: str) -> str | None:
 
 def occurrence(answers: dict[str, dict[str, Any]], today: date) -> tuple[date | None, date | None]:
     """(occurred_on, occurred_until) from the "when" answer, relative to the reporter's today."""
-    typed = _value(answers, "date")
+    typed = _value(answers, DATE.key)
     if typed:
         try:
             return date.fromisoformat(typed), None
         except ValueError:
             return None, None
-    when = _value(answers, "when")
-    if when == "today":
+    when = _value(answers, WHEN.key)
+    if when == contract.WHEN_TODAY:
         return today, None
-    if when == "yesterday":
+    if when == contract.WHEN_YESTERDAY:
         return today - timedelta(days=1), None
-    if when == "this_week":
+    if when == contract.WHEN_THIS_WEEK:
         return today - timedelta(days=WEEK_DAYS - 1), today
     return None, None
 
 
 def report_columns(answers: dict[str, dict[str, Any]], today: date) -> dict[str, Any]:
-    """The structured columns of a report, from the answers keyed as in the default tree."""
-    province = answers.get("province") or {}
-    territory = answers.get("territory") or {}
+    """The structured columns of a report, from the answers keyed by ``menus.contract``.
+
+    The validator proves every served tree answers these keys the way they are read here.
+    """
+    province = answers.get(PROVINCE.key) or {}
+    territory = answers.get(TERRITORY.key) or {}
     occurred_on, occurred_until = occurrence(answers, today)
-    province_code = _value(answers, "province")
-    territory_code = _value(answers, "territory")
+    province_code = _value(answers, PROVINCE.key)
+    territory_code = _value(answers, TERRITORY.key)
     return {
-        "category": _value(answers, "category"),
-        "subcategory": _value(answers, "subcategory"),
-        "province_iso": province_code if province_code not in (None, "other") else None,
+        "category": _value(answers, CATEGORY.key),
+        "subcategory": _value(answers, SUBCATEGORY.key),
+        "province_iso": None if province_code in (None, *PROVINCE.none_values) else province_code,
         "province_pcode": province.get("pcode"),
         "province_name": province.get("label"),
-        "territory": territory.get("label") if territory_code not in (None, "unknown") else None,
+        "territory": None
+        if territory_code in (None, *TERRITORY.none_values)
+        else territory.get("label"),
         "territory_pcode": territory.get("pcode"),
-        "site": _value(answers, "site"),
+        "site": _value(answers, SITE.key),
         "occurred_on": occurred_on,
         "occurred_until": occurred_until,
-        "details": _value(answers, "details"),
+        "details": _value(answers, DETAILS.key),
     }
 
 
