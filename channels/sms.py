@@ -98,7 +98,7 @@ class SmsService:
         self.max_length = int(sms.get("max_length", 459))
         self.lock_timeout = float(sms.get("lock_timeout", 5))
         self.default_tree = str(services.settings.get("default_tree", default="incident"))
-        self.country_code = str(services.settings.get("default_country_code", default="243"))
+        self.phone_region = services.settings.phone_region
         cached = services.extras.get("sms.vocabulary")
         if not isinstance(cached, Vocabulary):
             trees = services.trees
@@ -117,7 +117,7 @@ class SmsService:
 
     def handle(self, message: SmsMessage) -> SmsResult:
         """Raises ``phones.InvalidPhoneNumber`` for a sender that cannot be a phone."""
-        phone = phones.normalise(message.sender, self.country_code)
+        phone = phones.normalise(message.sender, self.phone_region)
         phone_hash = self.services.vault.hash(phone)
         conversation = f"{phone_hash}:{message.recipient}"
         store = self.services.sessions

@@ -64,7 +64,7 @@ class UssdService:
             str(k): int(v) for k, v in (ussd.get("network_limits") or {}).items()
         }
         self.default_tree = str(services.settings.get("default_tree", default="incident"))
-        self.country_code = str(services.settings.get("default_country_code", default="243"))
+        self.phone_region = services.settings.phone_region
 
     def unavailable_text(self) -> str:
         """For a reporter whose language we do not know: the message in every language."""
@@ -77,7 +77,7 @@ class UssdService:
 
     def handle(self, turn: UssdTurn) -> UssdReply:
         """Raises ``phones.InvalidPhoneNumber`` for a number that cannot be a phone."""
-        phone = phones.normalise(turn.msisdn, self.country_code)
+        phone = phones.normalise(turn.msisdn, self.phone_region)
         phone_hash = self.services.vault.hash(phone)
         conversation = f"{turn.gateway}:{turn.session_id}"
         store = self.services.sessions

@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from services import current_services
+from storage import phones
 
 Poster = Callable[[str, dict[str, str]], tuple[int, str]]
 
@@ -118,7 +119,13 @@ def sms(
     services = current_services()
     token = services.settings.gateways.africastalking.callback_token
     post = make_poster(url, token)
-    phone_hash = services.vault.hash(phone)
+    try:
+        # The hash the service will give this phone, whichever way it is written.
+        phone_hash = services.vault.hash(phones.normalise(phone, services.settings.phone_region))
+    except phones.InvalidPhoneNumber as exc:
+        raise click.BadParameter(
+            f"{phone} is not a valid phone number", param_hint="--phone"
+        ) from exc
     with services.db.session() as session:
         seen = max(
             (row.id for row in outbox_store.listing(session, phone_hash=phone_hash, limit=1)),

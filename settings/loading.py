@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .sections import AtLeast, Settings
+from .sections import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config.yaml"
@@ -147,8 +147,9 @@ def _coerce(value: object, hint: Any, key: str, problems: list[str]) -> Any:
         base, *marks = get_args(hint)
         found = _coerce(value, base, key, problems)
         for mark in marks:
-            if isinstance(mark, AtLeast) and found < mark.minimum:
-                raise _Bad(f"must be at least {mark.minimum:g}, got {found!r}")
+            problem = mark.problem(found)
+            if problem:
+                raise _Bad(problem)
         return found
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _section(value, hint, key, problems)

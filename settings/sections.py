@@ -7,7 +7,8 @@ To add a section (say ``web:``): write a ``WebSettings`` dataclass below, add ``
 to ``Settings``, and add its block, every key with a comment, to ``config.yaml``. Loading,
 validation, the environment (``KUFATILIA__WEB__KEY``) and the README's table follow from that.
 
-A field's type says what is accepted; ``Annotated[..., AtLeast(n)]`` adds a lower bound.
+A field's type says what is accepted; ``Annotated[..., AtLeast(n)]`` adds a check (any object
+with a ``problem(value) -> str | None`` method).
 Mappings are read-only (``Mapping``, a ``MappingProxyType`` at run time), like the rest.
 """
 
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+
 from .legacy import LegacyPaths
 
 
@@ -27,6 +30,19 @@ class AtLeast:
     """A lower bound for a number, checked at load."""
 
     minimum: float
+
+    def problem(self, value: float) -> str | None:
+        return f"must be at least {self.minimum:g}, got {value!r}" if value < self.minimum else None
+
+
+@dataclass(frozen=True)
+class PhoneRegion:
+    """A region whose numbering plan phonenumbers knows (``CD``), checked at load."""
+
+    def problem(self, value: str) -> str | None:
+        if value in phonenumbers.SUPPORTED_REGIONS:
+            return None
+        return f"expected a region code such as CD or KE, got {value!r}"
 
 
 # Names that say what a number is for, so that the dataclasses read as a specification.
@@ -110,7 +126,7 @@ class Settings(LegacyPaths):  # TEMPORARY base: see legacy.py
     redis_url: str  # empty: the embedded server
     redis_prefix: str
     timezone: ZoneInfo
-    default_country_code: str
+    phone_region: Annotated[str, PhoneRegion()]
     log_level: LogLevel
     trees: tuple[Path, ...]  # made absolute at load
     default_tree: str

@@ -1,4 +1,10 @@
-"""Pseudonymising phone numbers: a keyed hash to recognise a phone, an encrypted copy to reply.
+"""Phone numbers: one E.164 form per phone, then a keyed hash to recognise it and an encrypted
+copy to reply.
+
+A phone must have exactly one form before it is hashed: ``0812345678``, ``243812345678`` and
+``+243 81 234 5678`` are one reporter, and a hash of each would make three. ``normalise`` parses
+with Google's numbering plans (``phonenumbers``) in the region a national number belongs to, and
+refuses what is not a valid number there (too short, an unknown prefix, letters).
 
 Both keys derive from the one ``PHONE_KEY`` secret with HKDF, each for its own purpose. The clear
 number exists only in memory while a request is handled; ``mask`` is what logs and screens show.
@@ -11,11 +17,14 @@ import hashlib
 import hmac
 import re
 
+import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# What a gateway may send: digits, one leading "+", and the punctuation people write numbers with.
+# phonenumbers alone would read "+243 81 234 5678 x" as a number with an extension, or skip "++".
+_WRITTEN = re.compile(r"^\(?\+?[\d\s().-]+$")
 
 
 class InvalidPhoneNumber(ValueError):
@@ -28,18 +37,34 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
-def normalise(raw: str, default_country_code: str = "243") -> str:
-    """An E.164 number (``+243812345678``) from what a gateway sends, or ``InvalidPhoneNumber``."""
-    digits = re.sub(r"[\s().-]", "", raw or "")
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif digits.startswith("0") and len(digits) == 10:
-        digits = f"+{default_country_code}{digits[1:]}"
-    elif not digits.startswith("+") and digits.isdigit() and len(digits) > 9:
-        digits = "+" + digits
-    if not _E164.match(digits):
-        raise InvalidPhoneNumber("phone number is not a valid international number")
-    return digits
+def normalise(raw: str, region: str) -> str:
+    """The E.164 form (``+243812345678``) of what a gateway sends, or ``InvalidPhoneNumber``.
+
+    ``region`` (``CD``) is where a number without its country code belongs (``0812345678``).
+    Validity, not only length: DRC's plan has 7-digit numbers, so a length check would still take
+    a truncated mobile number for a phone of its own.
+    """
+    text = (raw or "").strip()
+    if not _WRITTEN.match(text):
+        raise InvalidPhoneNumber("not a valid phone number")
+    # A national reading first; then, for a gateway that drops the "+" (254739495441), the
+    # international one. A number valid in the region always keeps its national reading.
+    readings: list[tuple[str, str | None]] = [(text, region)]
+    if text[:1].isdigit() and text[:1] != "0":
+        readings.append(("+" + text, None))
+    for candidate, in_region in readings:
+        try:
+            number = phonenumbers.parse(candidate, in_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise InvalidPhoneNumber("not a valid phone number")
+
+
+def is_region(code: str) -> bool:
+    """Whether ``code`` names a region whose numbering plan we know (``CD``, ``KE``)."""
+    return code in phonenumbers.SUPPORTED_REGIONS
 
 
 def mask(number: str) -> str:

@@ -23,22 +23,33 @@ NUMBER = "+243812345678"
     ("raw", "expected"),
     [
         ("+243812345678", "+243812345678"),
-        ("0812345678", "+243812345678"),  # national format: the default country code
+        ("0812345678", "+243812345678"),  # national format: the default region
+        ("812345678", "+243812345678"),  # national, without the trunk 0
         ("00243812345678", "+243812345678"),
         ("243812345678", "+243812345678"),  # a gateway that drops the "+"
+        ("+2430812345678", "+243812345678"),  # the trunk 0 written after the country code
         ("+243 81 234 5678", "+243812345678"),
         ("+243-81-234-5678", "+243812345678"),
         ("(+243) 812.345.678", "+243812345678"),
+        (" +243990000001 ", "+243990000001"),
         ("+254739495441", "+254739495441"),  # the AT sandbox number, kept as it is
-        ("0739495441", "+243739495441"),
+        ("254739495441", "+254739495441"),  # another country, "+" dropped: still one phone
     ],
 )
 def test_normalise_to_e164(raw: str, expected: str) -> None:
-    assert phones.normalise(raw) == expected
+    assert phones.normalise(raw, "CD") == expected
 
 
-def test_normalise_uses_the_given_default_country_code() -> None:
-    assert phones.normalise("0739495441", default_country_code="254") == "+254739495441"
+def test_every_way_of_writing_one_phone_is_one_identity() -> None:
+    vault = PhoneVault(PHONE_KEY)
+    forms = ["+243812345678", "0812345678", "812345678", "00243812345678", "243812345678"]
+    assert len({vault.hash(phones.normalise(form, "CD")) for form in forms}) == 1
+
+
+def test_normalise_reads_national_numbers_in_the_given_region() -> None:
+    assert phones.normalise("0739495441", "KE") == "+254739495441"
+    with pytest.raises(InvalidPhoneNumber):
+        phones.normalise("0739495441", "CD")  # 73 is no DRC prefix
 
 
 @pytest.mark.parametrize(
@@ -47,20 +58,38 @@ def test_normalise_uses_the_given_default_country_code() -> None:
         "",
         "   ",
         "abc",
+        "Vodacom",  # an operator's alphanumeric sender
         "+",
         "+0812345678",
         "12345",
-        "081234567",
-        "+243 81 234 5678 x",
+        "081234567",  # a DRC mobile number one digit short
+        "+24381234567",  # the same, international: the old check accepted it
+        "+2438123456",  # seven digits after 243: the length of a DRC landline, not a valid one
+        "1234567890",  # the old check made this +1234567890
+        "+1234567890",
+        "+243 81 234 5678 x",  # phonenumbers alone would read "x" as an extension
+        "+243812345678 ext. 12",
         "+2438",
         "+2438123456789012",
         "0812345678;DROP",
         "++243812345678",
+        "+243+812345678",
     ],
 )
 def test_junk_is_not_a_phone_number(raw: str) -> None:
     with pytest.raises(InvalidPhoneNumber):
-        phones.normalise(raw)
+        phones.normalise(raw, "CD")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789+ ()-.x#*", max_size=20))
+def test_normalise_gives_valid_e164_or_refuses(raw: str) -> None:
+    try:
+        number = phones.normalise(raw, "CD")
+    except InvalidPhoneNumber:
+        return
+    assert re.fullmatch(r"\+[1-9]\d{6,14}", number), number
+    assert phones.normalise(number, "CD") == number  # a normal form is its own normal form
 
 
 def test_hash_is_keyed_and_stable() -> None:

@@ -274,6 +274,11 @@ def _problem(tmp_path: Path, environ: dict[str, str] | None = None, **overrides:
             "(did you mean ussd.session_ttl?)",
         ),
         ({"KUFATILIA__NOPE": "1"}, "nope (KUFATILIA__NOPE): unknown setting"),
+        (
+            {"KUFATILIA__PHONE_REGION": "243"},
+            "phone_region (KUFATILIA__PHONE_REGION): expected a region code such as CD or KE, "
+            "got '243'",
+        ),
     ],
 )
 def test_a_wrong_environment_value_names_its_key_and_variable(
@@ -325,14 +330,14 @@ def test_values_are_read_for_their_type(tmp_path: Path) -> None:
         {
             "SECRET_KEY": "s",
             "PHONE_KEY": GOOD_KEY,
-            "KUFATILIA__DEFAULT_COUNTRY_CODE": "254",  # a text, although it looks like a number
+            "KUFATILIA__OUTBOX__QUEUE": "243",  # a text, although it looks like a number
             "KUFATILIA__OUTBOX__RETRY_BASE_SECONDS": "7",  # a number of seconds, as a float
             "KUFATILIA__SMS__KEYWORDS__FR": "[ALERTE, SIGNALER]",  # one language's words
             "KUFATILIA__GATEWAYS__AFRICASTALKING__API_KEY": "12345",
         },
         ussd={"network_limits": {63902: 140}},  # YAML's bare number keys become texts
     )
-    assert settings.default_country_code == "254"
+    assert settings.outbox.queue == "243"
     assert settings.outbox.retry_base_seconds == 7.0
     assert settings.sms.keywords["fr"] == ("ALERTE", "SIGNALER")
     assert settings.sms.keywords["sw"] == ("RIPOTI",)  # the other languages stay

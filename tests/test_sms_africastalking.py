@@ -79,7 +79,6 @@ def test_a_retried_incoming_id_changes_nothing(client: FlaskClient, services: Se
         ({"text": None}, "missing field(s): text"),
         ({"date": "yesterday"}, "date must be"),
         ({"date": "03/05/2017 06:04"}, "date must be"),
-        ({"from": "hello"}, "from is not a valid international number"),
         ({"id": "x" * 101}, "id is longer than 100 characters"),
         ({"to": "9" * 40}, "to is longer than 32 characters"),
     ],
@@ -97,6 +96,20 @@ def test_a_malformed_incoming_request_is_a_400_with_its_reason(
     body = response.get_data(as_text=True)
     assert body.startswith(reason) and body.count("\n") == 1
     assert _count(services, SmsIncoming) == 0
+
+
+@pytest.mark.parametrize("sender", ["Vodacom", "hello", "+24381234567", "1234567890"])
+def test_a_sender_that_is_no_phone_is_ignored_with_a_200(
+    client: FlaskClient, services: Services, sender: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # AT retries anything but a 200 for 12 hours; no retry can make this sender answerable.
+    form = incoming_form("RIPOTI", "ATXid_nophone", phone=sender)
+    with caplog.at_level("WARNING"):
+        response = client.post(INCOMING, data=form)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "OK ignored: from is not a valid phone number\n"
+    assert _count(services, SmsIncoming) == 0 and _count(services, OutboxMessage) == 0
+    assert "ignored" in caplog.text and sender not in caplog.text.replace("Vodacom", "")
 
 
 def test_an_empty_sms_is_welcome_not_an_error(client: FlaskClient, services: Services) -> None:

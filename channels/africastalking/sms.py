@@ -92,7 +92,14 @@ def incoming() -> Response:
     try:
         result = SmsService(current_services()).handle(message)
     except phones.InvalidPhoneNumber:
-        return bad_request("from is not a valid international number")
+        # Not a phone we could answer (an operator's alphanumeric sender, a truncated number):
+        # a 200 ends AT's retries, which could never succeed; nothing is stored or sent.
+        log.warning(
+            "SMS %s ignored: sender %s is not a valid phone number",
+            message_id,
+            phones.mask(message.sender),
+        )
+        return plain("OK ignored: from is not a valid phone number\n")
     except SessionBusy:
         log.warning("SMS %s: conversation busy, left for AT's retry", message_id)
         return plain("busy: please retry\n", 503)

@@ -64,7 +64,8 @@ def ussd() -> Response:
     try:
         reply = UssdService(services).handle(turn)
     except phones.InvalidPhoneNumber:
-        return bad_request("phoneNumber is not a valid international number")
+        # A session needs a reporter we can recognise; the gateway logs the reason.
+        return bad_request("phoneNumber is not a valid phone number")
     except SessionBusy:
         log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
         return plain(_ussd_body(UssdService(services).unavailable_text(), True))
@@ -134,10 +135,14 @@ def session_event() -> Response:
     phone_hash = None
     if fields["phoneNumber"].strip():
         try:
-            country = str(services.settings.get("default_country_code", default="243"))
-            phone_hash = services.vault.hash(phones.normalise(fields["phoneNumber"], country))
+            phone = phones.normalise(fields["phoneNumber"], services.settings.phone_region)
+            phone_hash = services.vault.hash(phone)
         except phones.InvalidPhoneNumber:
-            return bad_request("phoneNumber is not a valid international number")
+            # The notification is still true: keep it for the drop-off figures, without a reporter.
+            log.warning(
+                "USSD session end %s: phoneNumber is not a valid phone number",
+                fields["sessionId"][:64],
+            )
     session_id = fields["sessionId"].strip()
     stored = services.sessions.load(CHANNEL, f"{GATEWAY}:{session_id}")
     last_node = State.from_dict(stored.state).node if stored else None
