@@ -1,25 +1,33 @@
-"""The Flask application factory. ``flask run`` finds ``create_app`` here."""
+"""The Flask application factory. ``flask run`` finds ``create_app`` here.
+
+``create_app`` reads as the list of what the service is made of: settings, logging, the shared
+services, the gateway endpoints, the commands.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.sansio.response import Response as BaseResponse
 
 from logging_setup import configure_logging
 from services import EXTENSION_KEY, build_services
-from settings import load_settings
+from settings import Settings, load_settings
 from storage import migrate
+
+GATEWAYS = "gateways"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(test_config)
     configure_logging(settings.log_level)
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
+    # Web pages and their uploads (PO, CSV files) may be large; gateway requests are held to far
+    # less in register_gateways.
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app.extensions[EXTENSION_KEY] = build_services(settings)
     if not migrate.is_current(settings.database_url):
@@ -28,19 +36,57 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "the database schema is not current: run `flask --app app db upgrade`"
         )
 
-    register_blueprints(app)
+    register_gateways(app, settings)
+    register_health(app)
     register_commands(app)
-    register_error_handlers(app)
     return app
 
 
-def register_blueprints(app: Flask) -> None:
+def plain_error(error: HTTPException) -> BaseResponse:
+    """One plain-text line with the reason: what a gateway's logs can show an operator."""
+    if error.response is not None:
+        return error.response
+    response = Response(f"{error.code} {error.name}: {error.description}\n", error.code or 500)
+    response.mimetype = "text/plain"
+    return response
+
+
+def register_gateways(app: Flask, settings: Settings) -> None:
+    """The endpoints gateways call, under one parent blueprint that gives them their rules:
+    small bodies, and every HTTP error as one plain-text line."""
     from channels.africastalking.sms import blueprint as at_sms
     from channels.africastalking.ussd import blueprint as at_ussd
 
-    app.register_blueprint(at_ussd)
-    app.register_blueprint(at_sms)
+    gateways = Blueprint(GATEWAYS, __name__)
+    gateways.register_blueprint(at_ussd)
+    gateways.register_blueprint(at_sms)
+    limit = settings.gateways.max_request_bytes
 
+    @gateways.before_request
+    def limit_body() -> None:
+        request.max_content_length = limit
+
+    gateways.register_error_handler(HTTPException, plain_error)
+    app.register_blueprint(gateways)
+
+    @app.errorhandler(MethodNotAllowed)
+    def wrong_method(error: MethodNotAllowed) -> BaseResponse | HTTPException:
+        # Routing fails before any blueprint is chosen, so the gateways' handler never sees a
+        # GET on their URL: answer it as they would when the URL is theirs.
+        return plain_error(error) if _is_gateway_url() else error
+
+
+def _is_gateway_url() -> bool:
+    """Whether this URL, posted to, is a gateway endpoint (they all take POST only)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        rule, _ = adapter.match(method="POST", return_rule=True)
+    except HTTPException:
+        return False
+    return str(rule.endpoint).startswith(GATEWAYS + ".")
+
+
+def register_health(app: Flask) -> None:
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -50,14 +96,3 @@ def register_commands(app: Flask) -> None:
     from commands import register
 
     register(app)
-
-
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> BaseResponse | HTTPException:
-        # Gateways read plain text; keep each error one line with its reason.
-        if error.response is not None:
-            return error.response
-        response = Response(f"{error.code} {error.name}: {error.description}\n", error.code or 500)
-        response.mimetype = "text/plain"
-        return response

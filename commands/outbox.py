@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from outbox.sweep import sweep
 from services import Services, current_services
-from storage import outbox as store
-from storage.models import OutboxMessage
+from storage import queries
+from storage.models import OutboxMessage, OutboxStatus
 from storage.phones import mask
 
 from .table import echo_table
@@ -40,7 +40,7 @@ def outbox_record(services: Services, row: OutboxMessage) -> dict[str, Any]:
         "updated_at": _when(row.updated_at),
         "status": row.status,
         "attempts": row.attempts,
-        "next_attempt_at": _when(row.next_attempt_at) if row.status == store.QUEUED else "",
+        "next_attempt_at": _when(row.next_attempt_at) if row.status == OutboxStatus.QUEUED else "",
         "phone": _masked(services, row),
         "sender": row.sender or "",
         "segments": row.segments,
@@ -55,7 +55,11 @@ def outbox_record(services: Services, row: OutboxMessage) -> dict[str, Any]:
 
 
 @outbox.command("list")
-@click.option("--status", type=click.Choice(store.STATUSES), help="Only messages in this status.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in OutboxStatus]),
+    help="Only messages in this status.",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True
 )
@@ -67,7 +71,9 @@ def list_messages(status: str | None, fmt: str, limit: int) -> None:
     with services.db.session() as session:
         records = [
             outbox_record(services, row)
-            for row in store.listing(session, status=status, limit=limit)
+            for row in queries.outbox_messages(
+                session, status=OutboxStatus(status) if status else None, limit=limit
+            )
         ]
     if fmt == "jsonl":
         for record in records:

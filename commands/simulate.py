@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from services import current_services
-from storage import phones
+from storage import phones, queries
 
 Poster = Callable[[str, dict[str, str]], tuple[int, str]]
 
@@ -114,8 +114,6 @@ def sms(
     """
     from datetime import UTC, datetime
 
-    from storage import outbox as outbox_store
-
     services = current_services()
     token = services.settings.gateways.africastalking.callback_token
     post = make_poster(url, token)
@@ -128,7 +126,7 @@ def sms(
         ) from exc
     with services.db.session() as session:
         seen = max(
-            (row.id for row in outbox_store.listing(session, phone_hash=phone_hash, limit=1)),
+            (row.id for row in queries.outbox_messages(session, phone_hash=phone_hash, limit=1)),
             default=0,
         )
     click.echo(f"Texting {shortcode} from {phone}. Try RIPOTI, ALERTE, REPORT or KUFATILIA.\n")
@@ -160,7 +158,7 @@ def sms(
             click.echo(f"[HTTP {status}] {body.strip()}")
             continue
         with services.db.session() as session:
-            rows = outbox_store.listing(
+            rows = queries.outbox_messages(
                 session, phone_hash=phone_hash, after_id=seen, limit=20, newest_first=False
             )
         for row in rows:

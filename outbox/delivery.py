@@ -6,7 +6,8 @@ import logging
 
 from channels.turn import SmsDeliveryReport
 from services import Services
-from storage import outbox as store
+from storage import operations, queries
+from storage.models import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +19,15 @@ def record(services: Services, report: SmsDeliveryReport) -> bool:
     and a report can overtake our own record of the send by a few milliseconds.
     """
     with services.db.transaction() as session:
-        changed = store.record_delivery(
+        changed = operations.record_delivery_report(
             session,
             gateway_message_id=report.message_id,
-            status=report.status,
+            status=OutboxStatus(report.status),
             gateway_status=report.gateway_status,
             failure_reason=report.failure_reason,
             now=services.clock.now(),
         )
-        known = changed > 0 or store.known_gateway_id(session, report.message_id)
+        known = changed > 0 or queries.outbox_gateway_id_known(session, report.message_id)
     if not known:
         log.info("delivery report for unknown message id %s ignored", report.message_id)
     return known

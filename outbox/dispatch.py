@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from menus import gsm
 from services import Services
-from storage import outbox as store
-from storage.models import OutboxMessage
+from storage import operations
+from storage.models import OutboxMessage, OutboxStatus
 
 from .backends import Backend, SendResult, build_backend
 
@@ -41,9 +41,9 @@ def queue_message(
 ) -> OutboxMessage:
     """Queue ``text`` for ``phone`` in the caller's transaction; ``enqueue`` it after the commit."""
     encoding = gsm.sms_encoding(text)
-    return store.add(
+    return operations.queue_outbox_message(
         session,
-        store.NewMessage(
+        operations.NewOutboxMessage(
             idempotency_key=idempotency_key,
             channel=channel,
             phone=phone,
@@ -117,7 +117,7 @@ class Dispatcher:
         """One sending attempt; returns the row's new status, or ``skipped`` when not ours."""
         services = self.services
         with services.db.transaction() as session:
-            claim = store.claim(session, message_id, services.clock.now())
+            claim = operations.claim_outbox_message(session, message_id, services.clock.now())
         if claim is None:
             return "skipped"
         try:
@@ -132,13 +132,13 @@ class Dispatcher:
                 result = SendResult.retry(f"backend error: {type(exc).__name__}")
         return self._record(claim, result)
 
-    def _record(self, claim: store.Claim, result: SendResult) -> str:
+    def _record(self, claim: operations.OutboxClaim, result: SendResult) -> str:
         now = self.services.clock.now()
         name = self.backend.name
         with self.services.db.transaction() as session:
             if result.outcome == "sent":
-                status = store.SENT
-                applied = store.mark_sent(
+                status = OutboxStatus.SENT
+                applied = operations.mark_outbox_sent(
                     session,
                     claim,
                     now=now,
@@ -148,8 +148,8 @@ class Dispatcher:
                     cost=result.cost,
                 )
             elif result.outcome == "retry" and claim.attempt < self.max_attempts:
-                status = store.QUEUED
-                applied = store.mark_retry(
+                status = OutboxStatus.QUEUED
+                applied = operations.mark_outbox_retry(
                     session,
                     claim,
                     now=now,
@@ -160,11 +160,11 @@ class Dispatcher:
                     + backoff(claim.attempt, self.retry_base, self.retry_ceiling),
                 )
             else:
-                status = store.FAILED
+                status = OutboxStatus.FAILED
                 reason = result.reason or "failed"
                 if result.outcome == "retry":
                     reason = f"gave up after {claim.attempt} attempt(s): {reason}"
-                applied = store.mark_failed(
+                applied = operations.mark_outbox_failed(
                     session,
                     claim,
                     now=now,
@@ -177,7 +177,7 @@ class Dispatcher:
             log.warning("outbox message %s: attempt %s finished too late", claim.id, claim.attempt)
             return "late"
         log.log(
-            logging.INFO if status != store.FAILED else logging.WARNING,
+            logging.INFO if status != OutboxStatus.FAILED else logging.WARNING,
             "outbox message %s attempt %s: %s%s",
             claim.id,
             claim.attempt,

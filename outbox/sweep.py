@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from services import Services
 from storage import operations
-from storage import outbox as store
 
 from .dispatch import enqueue
 
@@ -40,14 +39,14 @@ def sweep(services: Services) -> SweepReport:
     retention = now - timedelta(days=services.settings.sms.incoming_retention_days)
     requeue = config.stuck_sending == "requeue"
     with services.db.transaction() as session:
-        requeued, failed = store.release_stuck(
+        requeued, failed = operations.release_stuck_outbox_messages(
             session,
             now=now,
             claimed_before=stuck,
             max_attempts=config.max_attempts,
             requeue=requeue,
         )
-        due = store.take_due(session, now=now, stale_before=stale, limit=BATCH)
+        due = operations.take_due_outbox_messages(session, now=now, stale_before=stale, limit=BATCH)
         forgotten = operations.forget_sms_incoming(session, retention)
     enqueued = enqueue(services, due)
     report = SweepReport(enqueued=enqueued, requeued=requeued, failed=failed, forgotten=forgotten)

@@ -113,6 +113,7 @@ class AfricasTalkingSettings:
 
 @dataclass(frozen=True)
 class GatewaySettings:
+    max_request_bytes: Annotated[int, AtLeast(1024)]
     africastalking: AfricasTalkingSettings
 
 
@@ -128,6 +129,7 @@ class Settings(LegacyPaths):  # TEMPORARY base: see legacy.py
     timezone: ZoneInfo
     phone_region: Annotated[str, PhoneRegion()]
     log_level: LogLevel
+    max_request_bytes: Annotated[int, AtLeast(1024)]
     trees: tuple[Path, ...]  # made absolute at load
     default_tree: str
     ussd: UssdSettings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, UniqueConstraint
@@ -118,6 +119,29 @@ class SmsIncoming(Base):
     network_code: Mapped[str | None] = mapped_column(String(16))
 
 
+class OutboxStatus(StrEnum):
+    """Where an outgoing SMS is: ``queued -> sending -> sent -> delivered``, or ``failed``."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OutboxStatusText(TypeDecorator[OutboxStatus]):
+    """The status as plain text in the table (no database enum to migrate), an enum in Python."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: OutboxStatus | None, dialect: Dialect) -> str | None:
+        return None if value is None else OutboxStatus(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> OutboxStatus | None:
+        return None if value is None else OutboxStatus(value)
+
+
 class OutboxMessage(Base):
     """An outgoing SMS, written with the state change that caused it and sent after the commit.
 
@@ -137,7 +161,7 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))  # GSM-7 | UCS-2
     segments: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[OutboxStatus] = mapped_column(OutboxStatusText, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

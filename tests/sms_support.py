@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 
 from outbox.dispatch import job_queue
 from services import Services
-from storage import outbox as store
+from storage import queries
 from storage.models import OutboxMessage
 
 from .transcript import save
@@ -57,7 +57,7 @@ def outbox_rows(
     services: Services, phone: str | None = None, after_id: int = 0
 ) -> list[OutboxMessage]:
     with services.db.session() as session:
-        return store.listing(
+        return queries.outbox_messages(
             session,
             phone_hash=services.vault.hash(phone) if phone else None,
             after_id=after_id,
@@ -68,7 +68,7 @@ def outbox_rows(
 
 def outbox_row(services: Services, row_id: int) -> OutboxMessage:
     with services.db.session() as session:
-        found = store.get(session, row_id)
+        found = queries.outbox_message(session, row_id)
         assert found is not None
         return found
 

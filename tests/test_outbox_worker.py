@@ -21,7 +21,8 @@ from outbox.dispatch import Dispatcher, backoff, enqueue, job_queue
 from outbox.sweep import sweep
 from outbox.worker import make_worker
 from services import EXTENSION_KEY, Services
-from storage import outbox as store
+from storage import operations
+from storage.models import OutboxStatus
 
 from .conftest import Backend, make_app
 from .sms_support import (
@@ -100,7 +101,7 @@ def _later(services: Services, seconds: float) -> None:
 def test_a_message_goes_out_once_through_the_sdk(at_services: Services, fake_at: FakeAT) -> None:
     row_id = _queue(at_services)
     fake_at.answers.append(Answer(201, at_success("ATXid_one")))
-    assert Dispatcher(at_services).deliver(row_id) == store.SENT
+    assert Dispatcher(at_services).deliver(row_id) == OutboxStatus.SENT
     assert Dispatcher(at_services).deliver(row_id) == "skipped"  # a duplicate job sends nothing
     (request,) = fake_at.requests
     assert request["path"] == "/version1/messaging" and request["api_key"] == "test-api-key"
@@ -112,7 +113,7 @@ def test_a_message_goes_out_once_through_the_sdk(at_services: Services, fake_at:
         "from": "21512",
     }
     row = outbox_row(at_services, row_id)
-    assert (row.status, row.attempts, row.backend) == (store.SENT, 1, "africastalking")
+    assert (row.status, row.attempts, row.backend) == (OutboxStatus.SENT, 1, "africastalking")
     assert (row.gateway_message_id, row.gateway_status, row.cost) == (
         "ATXid_one",
         "Success",
@@ -128,7 +129,7 @@ def test_a_json_body_typed_otherwise_reaches_us_as_text_and_still_counts(
         Answer(201, at_success("ATXid_text"), content_type="application/json; charset=utf-8")
     )
     row_id = _queue(at_services)
-    assert Dispatcher(at_services).deliver(row_id) == store.SENT
+    assert Dispatcher(at_services).deliver(row_id) == OutboxStatus.SENT
     assert outbox_row(at_services, row_id).gateway_message_id == "ATXid_text"
 
 
@@ -147,7 +148,7 @@ def test_concurrent_jobs_for_one_row_send_it_once(at_services: Services, fake_at
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == [store.SENT] + ["skipped"] * 5
+    assert sorted(results) == [OutboxStatus.SENT] + ["skipped"] * 5
     assert len(fake_at.requests) == 1
 
 
@@ -156,9 +157,9 @@ def test_a_permanent_failure_inside_http_200_is_not_retried(
 ) -> None:
     fake_at.answers.append(Answer(200, at_failure(403, "InvalidPhoneNumber")))
     row_id = _queue(at_services)
-    assert Dispatcher(at_services).deliver(row_id) == store.FAILED
+    assert Dispatcher(at_services).deliver(row_id) == OutboxStatus.FAILED
     row = outbox_row(at_services, row_id)
-    assert (row.status, row.attempts) == (store.FAILED, 1)
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 1)
     assert row.failure_reason == "403 InvalidPhoneNumber"
     _later(at_services, 3600)
     assert sweep(at_services).enqueued == 0
@@ -175,7 +176,7 @@ def test_transient_failures_back_off_then_succeed(at_services: Services, fake_at
     start = at_services.clock.now()
     dispatcher = Dispatcher(at_services)
 
-    assert dispatcher.deliver(row_id) == store.QUEUED
+    assert dispatcher.deliver(row_id) == OutboxStatus.QUEUED
     row = outbox_row(at_services, row_id)
     assert row.failure_reason == "405 InsufficientBalance"
     assert row.next_attempt_at == start + timedelta(seconds=30)
@@ -183,16 +184,16 @@ def test_transient_failures_back_off_then_succeed(at_services: Services, fake_at
     assert sweep(at_services).enqueued == 0
 
     _later(at_services, 30)
-    assert dispatcher.deliver(row_id) == store.QUEUED
+    assert dispatcher.deliver(row_id) == OutboxStatus.QUEUED
     row = outbox_row(at_services, row_id)
     assert row.failure_reason is not None
     assert row.failure_reason.startswith("gateway refused the request: Internal Server Error")
     assert row.next_attempt_at == start + timedelta(seconds=30 + 60)
 
     _later(at_services, 60)
-    assert dispatcher.deliver(row_id) == store.SENT
+    assert dispatcher.deliver(row_id) == OutboxStatus.SENT
     row = outbox_row(at_services, row_id)
-    assert (row.status, row.attempts, row.failure_reason) == (store.SENT, 3, None)
+    assert (row.status, row.attempts, row.failure_reason) == (OutboxStatus.SENT, 3, None)
     assert len(fake_at.requests) == 3
 
 
@@ -202,11 +203,11 @@ def test_after_max_attempts_the_message_fails_with_the_last_reason(
     fake_at.answers += [Answer(500, "oops", content_type="text/plain")] * 3
     row_id = _queue(at_services)
     dispatcher = Dispatcher(at_services)
-    for expected in (store.QUEUED, store.QUEUED, store.FAILED):
+    for expected in (OutboxStatus.QUEUED, OutboxStatus.QUEUED, OutboxStatus.FAILED):
         assert dispatcher.deliver(row_id) == expected
         _later(at_services, 3600)
     row = outbox_row(at_services, row_id)
-    assert row.status == store.FAILED and row.attempts == 3
+    assert row.status == OutboxStatus.FAILED and row.attempts == 3
     assert row.failure_reason == "gave up after 3 attempt(s): gateway refused the request: oops"
 
 
@@ -215,10 +216,10 @@ def test_a_timeout_is_retried(at_services: Services, fake_at: FakeAT) -> None:
     fake_at.answers += [Answer(201, at_success("ATXid_late"), delay=0.6), Answer(201, at_success())]
     row_id = _queue(at_services)
     dispatcher = Dispatcher(at_services)
-    assert dispatcher.deliver(row_id) == store.QUEUED
+    assert dispatcher.deliver(row_id) == OutboxStatus.QUEUED
     assert outbox_row(at_services, row_id).failure_reason == "gateway timeout"
     _later(at_services, 30)
-    assert dispatcher.deliver(row_id) == store.SENT
+    assert dispatcher.deliver(row_id) == OutboxStatus.SENT
     assert outbox_row(at_services, row_id).gateway_message_id == "ATXid_ok1"
 
 
@@ -230,7 +231,7 @@ def test_a_refused_connection_is_retried(backend: Backend, tmp_path: Path) -> No
     services: Services = app.extensions[EXTENSION_KEY]
     try:
         row_id = _queue(services)
-        assert Dispatcher(services).deliver(row_id) == store.QUEUED
+        assert Dispatcher(services).deliver(row_id) == OutboxStatus.QUEUED
         assert outbox_row(services, row_id).failure_reason == "network error: ConnectionError"
     finally:
         services.close()
@@ -242,10 +243,10 @@ def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> 
     fake_at.answers += [Answer(201, at_success("ATXid_d1")), Answer(201, at_success("ATXid_d2"))]
     first, second = _queue(services, "one"), _queue(services, "two")
     dispatcher = Dispatcher(services)
-    assert dispatcher.deliver(first) == dispatcher.deliver(second) == store.SENT
+    assert dispatcher.deliver(first) == dispatcher.deliver(second) == OutboxStatus.SENT
 
     client.post(DELIVERY, data={"id": "ATXid_d1", "status": "Buffered"})
-    assert outbox_row(services, first).status == store.SENT
+    assert outbox_row(services, first).status == OutboxStatus.SENT
     client.post(DELIVERY, data={"id": "ATXid_d1", "status": "Success"})
     client.post(
         DELIVERY,
@@ -256,10 +257,10 @@ def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> 
             "retryCount": "2",
         },
     )
-    assert outbox_row(services, first).status == store.DELIVERED
+    assert outbox_row(services, first).status == OutboxStatus.DELIVERED
     row = outbox_row(services, second)
     assert (row.status, row.gateway_status, row.failure_reason) == (
-        store.FAILED,
+        OutboxStatus.FAILED,
         "AbsentSubscriber",
         "DeliveryFailure",
     )
@@ -273,13 +274,13 @@ def test_rq_runs_the_reply_to_an_incoming_sms(app: Flask, services: Services) ->
         )
         assert response.status_code == 200
         (row,) = outbox_rows(services)
-        assert row.status == store.QUEUED
+        assert row.status == OutboxStatus.QUEUED
         assert job_queue(services).count == 1
         with app.app_context():
             assert make_worker(services).work(burst=True) is True
         assert job_queue(services).count == 0
         row = outbox_row(services, row.id)
-        assert (row.status, row.backend, row.attempts) == (store.SENT, "console", 1)
+        assert (row.status, row.backend, row.attempts) == (OutboxStatus.SENT, "console", 1)
         assert row.gateway_message_id is not None
     finally:
         forget_queue(services)
@@ -291,7 +292,7 @@ def test_the_job_builds_its_own_app_outside_one(
     """What a plain ``rq worker`` does: no app context, so the job makes one from config."""
     monkeypatch.setattr(jobs, "_standalone_app", lambda: app)
     row_id = _queue(services)
-    assert jobs.deliver(row_id) == store.SENT
+    assert jobs.deliver(row_id) == OutboxStatus.SENT
 
 
 def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
@@ -300,7 +301,9 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
     lost = _queue(at_services, "lost")  # committed, but its job never reached Redis
     stuck = _queue(at_services, "stuck")
     with at_services.db.transaction() as session:
-        assert store.claim(session, stuck, at_services.clock.now()) is not None  # a worker died
+        assert (
+            operations.claim_outbox_message(session, stuck, at_services.clock.now()) is not None
+        )  # a worker died
     queue = job_queue(at_services)
     queue.empty()
     assert sweep(at_services).enqueued == 0  # too early to call either lost
@@ -312,7 +315,7 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
     assert sweep(at_services).enqueued == 0  # enqueued once, not at every sweep
     with at_app.app_context():
         make_worker(at_services).work(burst=True)
-    assert {outbox_row(at_services, i).status for i in (lost, stuck)} == {store.SENT}
+    assert {outbox_row(at_services, i).status for i in (lost, stuck)} == {OutboxStatus.SENT}
     assert len(fake_at.requests) == 2
     assert outbox_row(at_services, stuck).attempts == 2
 
@@ -323,11 +326,11 @@ def test_at_most_once_fails_what_a_dead_worker_left(backend: Backend, tmp_path: 
     try:
         row_id = _queue(services)
         with services.db.transaction() as session:
-            store.claim(session, row_id, services.clock.now())
+            operations.claim_outbox_message(session, row_id, services.clock.now())
         _later(services, 301)
         assert sweep(services).failed == 1
         row = outbox_row(services, row_id)
-        assert row.status == store.FAILED and "interrupted" in (row.failure_reason or "")
+        assert row.status == OutboxStatus.FAILED and "interrupted" in (row.failure_reason or "")
     finally:
         forget_queue(services)
         services.close()
@@ -339,7 +342,7 @@ def test_flask_worker_burst_sends_what_is_queued(app: Flask, services: Services)
         assert enqueue(services, ids) == 3
         result = app.test_cli_runner().invoke(args=["worker", "--burst"])
         assert result.exit_code == 0, result.output
-        assert {outbox_row(services, i).status for i in ids} == {store.SENT}
+        assert {outbox_row(services, i).status for i in ids} == {OutboxStatus.SENT}
     finally:
         forget_queue(services)
 

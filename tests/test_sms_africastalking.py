@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from channels.africastalking.sms import STATUSES, parse_date
 from services import EXTENSION_KEY, Services
-from storage import outbox as store
-from storage.models import OutboxMessage, SmsIncoming
+from storage import operations
+from storage.models import OutboxMessage, OutboxStatus, SmsIncoming
 
 from .conftest import Backend, make_app
 from .sms_support import DELIVERY, INCOMING, forget_queue, incoming_form, outbox_row, outbox_rows
@@ -49,7 +49,7 @@ def test_the_captured_incoming_payload_is_answered_through_the_outbox(
     response = client.post(INCOMING, data=REAL_INCOMING, content_type=FORM)
     assert (response.status_code, response.get_data(as_text=True)) == (200, "OK\n")
     (row,) = outbox_rows(services, "+254791541111")
-    assert row.status == store.QUEUED and row.sender == "21512"
+    assert row.status == OutboxStatus.QUEUED and row.sender == "21512"
     assert row.text.startswith("Tuma RIPOTI")  # "Msg" is no keyword: the trilingual help
     assert (row.encoding, row.segments) == ("GSM-7", 1)
     with services.db.session() as session:
@@ -140,9 +140,9 @@ def _sentoutbox_row(services: Services, gateway_id: str) -> int:
     """A message as the worker leaves it after AT accepted it."""
     now = services.clock.now()
     with services.db.transaction() as session:
-        row = store.add(
+        row = operations.queue_outbox_message(
             session,
-            store.NewMessage(
+            operations.NewOutboxMessage(
                 idempotency_key=f"test:{gateway_id}",
                 channel="sms",
                 phone="+243812345678",
@@ -153,9 +153,9 @@ def _sentoutbox_row(services: Services, gateway_id: str) -> int:
             vault=services.vault,
             now=now,
         )
-        claim = store.claim(session, row.id, now)
+        claim = operations.claim_outbox_message(session, row.id, now)
         assert claim is not None
-        store.mark_sent(
+        operations.mark_outbox_sent(
             session,
             claim,
             now=now,
@@ -174,7 +174,7 @@ def test_the_captured_delivery_report_marks_the_message_delivered(
     response = client.post(DELIVERY, data=REAL_DELIVERY, content_type=FORM)
     assert (response.status_code, response.get_data(as_text=True)) == (200, "OK\n")
     row = outbox_row(services, row_id)
-    assert (row.status, row.gateway_status) == (store.DELIVERED, "Success")
+    assert (row.status, row.gateway_status) == (OutboxStatus.DELIVERED, "Success")
     assert row.delivered_at is not None
 
 
@@ -190,13 +190,13 @@ def test_every_at_status_maps_to_ours(
         "networkCode": "63001",
         "retryCount": "0",
     }
-    if ours == store.FAILED:
+    if ours == OutboxStatus.FAILED:
         form["failureReason"] = "UserInBlackList"
     response = client.post(DELIVERY, data=form)
     assert response.status_code == 200
     row = outbox_row(services, row_id)
     assert (row.status, row.gateway_status) == (ours, status)
-    assert row.failure_reason == ("UserInBlackList" if ours == store.FAILED else None)
+    assert row.failure_reason == ("UserInBlackList" if ours == OutboxStatus.FAILED else None)
 
 
 def test_delivery_reports_out_of_order_never_undo_delivered(
@@ -207,7 +207,7 @@ def test_delivery_reports_out_of_order_never_undo_delivered(
         assert (
             client.post(DELIVERY, data={"id": "ATXid_order", "status": status}).status_code == 200
         )
-    assert outbox_row(services, row_id).status == store.DELIVERED
+    assert outbox_row(services, row_id).status == OutboxStatus.DELIVERED
 
 
 @pytest.mark.parametrize(

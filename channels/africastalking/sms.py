@@ -19,7 +19,7 @@ from flask import Blueprint, Response, request
 from outbox import delivery
 from services import current_services
 from storage import phones
-from storage.outbox import DELIVERED, FAILED, SENT
+from storage.models import OutboxStatus
 from storage.sessions import SessionBusy
 
 from ..http import bad_request, form_fields, plain, require_token
@@ -33,14 +33,14 @@ MAX_SHORTCODE = 32
 
 # AT's delivery statuses -> ours. Sent/Submitted/Buffered: on its way; Success: on the handset.
 STATUSES = {
-    "Sent": SENT,
-    "Submitted": SENT,
-    "Buffered": SENT,
-    "Success": DELIVERED,
-    "Rejected": FAILED,
-    "Failed": FAILED,
-    "AbsentSubscriber": FAILED,
-    "Expired": FAILED,
+    "Sent": OutboxStatus.SENT,
+    "Submitted": OutboxStatus.SENT,
+    "Buffered": OutboxStatus.SENT,
+    "Success": OutboxStatus.DELIVERED,
+    "Rejected": OutboxStatus.FAILED,
+    "Failed": OutboxStatus.FAILED,
+    "AbsentSubscriber": OutboxStatus.FAILED,
+    "Expired": OutboxStatus.FAILED,
 }
 
 blueprint = Blueprint("africastalking_sms", __name__)

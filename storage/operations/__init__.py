@@ -17,15 +17,37 @@ from .intake import (
     remember_language,
     report_columns,
 )
+from .outbox import (
+    NewOutboxMessage,
+    OutboxClaim,
+    claim_outbox_message,
+    mark_outbox_failed,
+    mark_outbox_retry,
+    mark_outbox_sent,
+    queue_outbox_message,
+    record_delivery_report,
+    release_stuck_outbox_messages,
+    take_due_outbox_messages,
+)
 
 __all__ = [
     "WEEK_DAYS",
+    "NewOutboxMessage",
+    "OutboxClaim",
     "Submission",
+    "claim_outbox_message",
     "create_report",
     "forget_sms_incoming",
+    "mark_outbox_failed",
+    "mark_outbox_retry",
+    "mark_outbox_sent",
     "occurrence",
+    "queue_outbox_message",
+    "record_delivery_report",
     "record_sms_incoming",
     "record_ussd_session_end",
+    "release_stuck_outbox_messages",
     "remember_language",
     "report_columns",
+    "take_due_outbox_messages",
 ]

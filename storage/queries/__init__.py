@@ -14,6 +14,7 @@ from .intake import (
     recent_reports,
     sms_incoming_seen,
 )
+from .outbox import outbox_counts, outbox_gateway_id_known, outbox_message, outbox_messages
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -21,6 +22,10 @@ __all__ = [
     "iter_reports",
     "language_for",
     "occurred_text",
+    "outbox_counts",
+    "outbox_gateway_id_known",
+    "outbox_message",
+    "outbox_messages",
     "recent_reports",
     "sms_incoming_seen",
 ]

@@ -1,29 +1,26 @@
-"""The outbox's one place for writes and reads: queue a message, claim it, record what happened.
+"""The outbox's writes: queue a message, claim it, record what became of it.
 
 Every change of ``status`` is a single conditional UPDATE (``... WHERE status = 'queued'``), so
 whichever worker's UPDATE matches first owns the attempt and any other finds nothing to do. Callers
-own the transaction (``Database.transaction``), as for ``storage.operations``.
+own the transaction (``Database.transaction``). Its reads are in ``storage.queries.outbox``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from .models import OutboxMessage
-from .phones import PhoneVault
+from ..models import OutboxMessage, OutboxStatus
+from ..phones import PhoneVault
 
-QUEUED, SENDING, SENT, DELIVERED, FAILED = "queued", "sending", "sent", "delivered", "failed"
-STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED)
 REASON_MAX = 300
 
 
 @dataclass(frozen=True)
-class NewMessage:
+class NewOutboxMessage:
     idempotency_key: str
     channel: str
     phone: str
@@ -34,7 +31,7 @@ class NewMessage:
 
 
 @dataclass(frozen=True)
-class Claim:
+class OutboxClaim:
     """A row this worker now owns for one attempt."""
 
     id: int
@@ -52,8 +49,8 @@ def _rowcount(result: object) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 
-def add(
-    session: Session, message: NewMessage, *, vault: PhoneVault, now: datetime
+def queue_outbox_message(
+    session: Session, message: NewOutboxMessage, *, vault: PhoneVault, now: datetime
 ) -> OutboxMessage:
     """Queue a message; the caller dispatches it after its transaction commits."""
     row = OutboxMessage(
@@ -65,7 +62,7 @@ def add(
         text=message.text,
         encoding=message.encoding,
         segments=message.segments,
-        status=QUEUED,
+        status=OutboxStatus.QUEUED,
         attempts=0,
         next_attempt_at=now,
         # Marked as handed to the queue now: the sweep only re-queues it if that got lost.
@@ -78,17 +75,17 @@ def add(
     return row
 
 
-def claim(session: Session, message_id: int, now: datetime) -> Claim | None:
+def claim_outbox_message(session: Session, message_id: int, now: datetime) -> OutboxClaim | None:
     """Move a due ``queued`` row to ``sending``; None when another worker (or nobody) should."""
     result = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.status == QUEUED,
+            OutboxMessage.status == OutboxStatus.QUEUED,
             OutboxMessage.next_attempt_at <= now,
         )
         .values(
-            status=SENDING,
+            status=OutboxStatus.SENDING,
             attempts=OutboxMessage.attempts + 1,
             claimed_at=now,
             updated_at=now,
@@ -105,7 +102,7 @@ def claim(session: Session, message_id: int, now: datetime) -> Claim | None:
             OutboxMessage.sender,
         ).where(OutboxMessage.id == message_id)
     ).one()
-    return Claim(
+    return OutboxClaim(
         id=message_id,
         attempt=row.attempts,
         phone_encrypted=row.phone_encrypted,
@@ -114,13 +111,13 @@ def claim(session: Session, message_id: int, now: datetime) -> Claim | None:
     )
 
 
-def _finish_attempt(session: Session, claim: Claim, **values: object) -> bool:
+def _finish_attempt(session: Session, claim: OutboxClaim, **values: object) -> bool:
     """Apply the attempt's result, unless the row has moved on since (the sweep took it back)."""
     result = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == claim.id,
-            OutboxMessage.status == SENDING,
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.attempts == claim.attempt,
         )
         .values(**values)
@@ -129,9 +126,9 @@ def _finish_attempt(session: Session, claim: Claim, **values: object) -> bool:
     return _rowcount(result) == 1
 
 
-def mark_sent(
+def mark_outbox_sent(
     session: Session,
-    claim: Claim,
+    claim: OutboxClaim,
     *,
     now: datetime,
     backend: str,
@@ -142,7 +139,7 @@ def mark_sent(
     return _finish_attempt(
         session,
         claim,
-        status=SENT,
+        status=OutboxStatus.SENT,
         sent_at=now,
         updated_at=now,
         backend=backend,
@@ -153,9 +150,9 @@ def mark_sent(
     )
 
 
-def mark_retry(
+def mark_outbox_retry(
     session: Session,
-    claim: Claim,
+    claim: OutboxClaim,
     *,
     now: datetime,
     next_attempt_at: datetime,
@@ -167,7 +164,7 @@ def mark_retry(
     return _finish_attempt(
         session,
         claim,
-        status=QUEUED,
+        status=OutboxStatus.QUEUED,
         next_attempt_at=next_attempt_at,
         enqueued_at=None,
         updated_at=now,
@@ -177,9 +174,9 @@ def mark_retry(
     )
 
 
-def mark_failed(
+def mark_outbox_failed(
     session: Session,
-    claim: Claim,
+    claim: OutboxClaim,
     *,
     now: datetime,
     backend: str,
@@ -189,7 +186,7 @@ def mark_failed(
     return _finish_attempt(
         session,
         claim,
-        status=FAILED,
+        status=OutboxStatus.FAILED,
         updated_at=now,
         backend=backend,
         gateway_status=gateway_status,
@@ -197,7 +194,9 @@ def mark_failed(
     )
 
 
-def take_due(session: Session, *, now: datetime, stale_before: datetime, limit: int) -> list[int]:
+def take_due_outbox_messages(
+    session: Session, *, now: datetime, stale_before: datetime, limit: int
+) -> list[int]:
     """Queued rows that are due and not (or no longer believed to be) in the job queue.
 
     They are marked as enqueued now; the caller enqueues them after the commit. Two sweepers may
@@ -207,7 +206,7 @@ def take_due(session: Session, *, now: datetime, stale_before: datetime, limit: 
         session.scalars(
             select(OutboxMessage.id)
             .where(
-                OutboxMessage.status == QUEUED,
+                OutboxMessage.status == OutboxStatus.QUEUED,
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.enqueued_at.is_(None), OutboxMessage.enqueued_at < stale_before),
             )
@@ -218,14 +217,14 @@ def take_due(session: Session, *, now: datetime, stale_before: datetime, limit: 
     if ids:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == QUEUED)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
             .values(enqueued_at=now)
             .execution_options(synchronize_session=False)
         )
     return ids
 
 
-def release_stuck(
+def release_stuck_outbox_messages(
     session: Session, *, now: datetime, claimed_before: datetime, max_attempts: int, requeue: bool
 ) -> tuple[int, int]:
     """Rows left in ``sending`` by a worker that died mid-attempt: (re-queued, failed).
@@ -233,7 +232,9 @@ def release_stuck(
     Whether the gateway took the message is unknown. ``requeue`` chooses at-least-once (send
     again, perhaps twice) over at-most-once (mark failed, perhaps never delivered).
     """
-    stuck = and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < claimed_before)
+    stuck = and_(
+        OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < claimed_before
+    )
     reason = "interrupted while sending: the gateway may or may not have it"
     requeued = 0
     if requeue:
@@ -242,7 +243,7 @@ def release_stuck(
                 update(OutboxMessage)
                 .where(stuck, OutboxMessage.attempts < max_attempts)
                 .values(
-                    status=QUEUED,
+                    status=OutboxStatus.QUEUED,
                     next_attempt_at=now,
                     enqueued_at=None,
                     updated_at=now,
@@ -255,18 +256,18 @@ def release_stuck(
         session.execute(
             update(OutboxMessage)
             .where(stuck)
-            .values(status=FAILED, updated_at=now, failure_reason=reason)
+            .values(status=OutboxStatus.FAILED, updated_at=now, failure_reason=reason)
             .execution_options(synchronize_session=False)
         )
     )
     return requeued, failed
 
 
-def record_delivery(
+def record_delivery_report(
     session: Session,
     *,
     gateway_message_id: str,
-    status: str,
+    status: OutboxStatus,
     gateway_status: str,
     failure_reason: str | None,
     now: datetime,
@@ -278,15 +279,17 @@ def record_delivery(
     """
     found = OutboxMessage.gateway_message_id == gateway_message_id
     values: dict[str, object] = {"gateway_status": gateway_status[:32], "updated_at": now}
-    if status == DELIVERED:
+    if status == OutboxStatus.DELIVERED:
         condition = found
-        values.update(status=DELIVERED, delivered_at=now, failure_reason=None)
-    elif status == FAILED:
-        condition = and_(found, OutboxMessage.status != DELIVERED)
-        values.update(status=FAILED, failure_reason=_reason(failure_reason or gateway_status))
+        values.update(status=OutboxStatus.DELIVERED, delivered_at=now, failure_reason=None)
+    elif status == OutboxStatus.FAILED:
+        condition = and_(found, OutboxMessage.status != OutboxStatus.DELIVERED)
+        values.update(
+            status=OutboxStatus.FAILED, failure_reason=_reason(failure_reason or gateway_status)
+        )
     else:
-        condition = and_(found, OutboxMessage.status.in_((SENDING, SENT)))
-        values.update(status=SENT)
+        condition = and_(found, OutboxMessage.status.in_((OutboxStatus.SENDING, OutboxStatus.SENT)))
+        values.update(status=OutboxStatus.SENT)
     changed = _rowcount(
         session.execute(
             update(OutboxMessage)
@@ -296,45 +299,3 @@ def record_delivery(
         )
     )
     return changed
-
-
-# Reads ---------------------------------------------------------------------------------------
-
-
-def known_gateway_id(session: Session, gateway_message_id: str) -> bool:
-    return (
-        session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.gateway_message_id == gateway_message_id)
-        )
-        is not None
-    )
-
-
-def get(session: Session, message_id: int) -> OutboxMessage | None:
-    return session.get(OutboxMessage, message_id)
-
-
-def listing(
-    session: Session,
-    *,
-    status: str | None = None,
-    phone_hash: str | None = None,
-    after_id: int = 0,
-    limit: int = 50,
-    newest_first: bool = True,
-) -> list[OutboxMessage]:
-    query = select(OutboxMessage).where(OutboxMessage.id > after_id)
-    if status:
-        query = query.where(OutboxMessage.status == status)
-    if phone_hash:
-        query = query.where(OutboxMessage.phone_hash == phone_hash)
-    order = OutboxMessage.id.desc() if newest_first else OutboxMessage.id
-    return list(session.scalars(query.order_by(order).limit(limit)))
-
-
-def counts(session: Session, ids: Sequence[int] | None = None) -> dict[str, int]:
-    """How many rows are in each status (optionally among ``ids``)."""
-    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(list(ids)))
-    return {status: count for status, count in session.execute(query).tuples()}
