@@ -54,9 +54,11 @@ def plain_error(error: HTTPException) -> BaseResponse:
 def register_gateways(app: Flask, settings: Settings) -> None:
     """The endpoints gateways call, under one parent blueprint that gives them their rules:
     small bodies, and every HTTP error as one plain-text line."""
+    from channels import setup as channels
     from channels.africastalking.sms import blueprint as at_sms
     from channels.africastalking.ussd import blueprint as at_ussd
 
+    channels.init_app(app)  # the USSD and SMS services, built once
     gateways = Blueprint(GATEWAYS, __name__)
     gateways.register_blueprint(at_ussd)
     gateways.register_blueprint(at_sms)

@@ -1,98 +1,179 @@
-"""What USSD and SMS share around the engine: building its context, and storing what it decided.
+"""What USSD and SMS share around the engine: who is on the other end, and the turn's one
+transaction.
 
-``commit_events`` is the one transaction of a turn: the reporter's language and a submitted
-report are written together, and only once they are committed does the reporter read "thank you".
+``Conversations.caller`` normalises and hashes the phone once per turn; the clear number then
+lives only in the ``Caller`` for the rest of the request. ``Conversations.transaction`` is the
+turn's unit of work: the engine's events (a chosen language, a submitted report) and the
+channel's own rows (an incoming SMS id, a reply) are written in it together, and messages are
+handed to the outbox workers only once it has committed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
 from menus import engine
-from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted
+from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted, Screen
 from menus.model import Tree
+from outbox import dispatch
 from services import Services
-from storage import operations
+from storage import operations, phones, queries
 
 log = logging.getLogger(__name__)
 
 
-def engine_context(services: Services, limit: int, stretch_limit: int | None = None) -> Context:
-    return Context(
-        catalog=services.catalog,
-        datasets=services.datasets,
-        today=services.clock.local_today(),
-        limit=limit,
-        stretch_limit=stretch_limit,
-    )
-
-
 @dataclass(frozen=True)
-class Origin:
-    """Who and where a conversation comes from, as the storage needs it."""
+class Caller:
+    """Who a turn comes from, as storage needs it. ``phone`` (E.164) never leaves the request."""
 
     channel: str
     gateway: str
-    conversation_key: str
-    phone: str
+    phone: str = field(repr=False)
     phone_hash: str
     network_code: str | None
 
+    def conversation_key(self, conversation_id: str) -> str:
+        """The key a conversation's report is stored under: one report per conversation."""
+        return f"{self.channel}:{self.gateway}:{conversation_id}"
 
-def commit_events(
-    services: Services,
-    tree: Tree,
-    outcome: Outcome,
-    events: Sequence[engine.Event],
-    origin: Origin,
-    ctx: Context,
-    extra_writes: Callable[[Session, Outcome], None] | None = None,
-) -> Outcome:
-    """Write what the events call for in one transaction; return the outcome to show.
 
-    A submitted report gets its reference here, and its end screen is rendered with it.
-    """
-    relevant = [e for e in events if isinstance(e, LanguageChosen | ReportSubmitted)]
-    if not relevant and extra_writes is None:
-        return outcome
-    now = services.clock.now()
-    with services.db.transaction() as session:
-        for event in relevant:
+def shown(outcome: Outcome) -> Screen:
+    """The screen of an outcome that has been through ``TurnWrites.record``."""
+    if outcome.screen is None:
+        raise RuntimeError("a submitted report's screen is rendered when it is stored")
+    return outcome.screen
+
+
+def needs_writing(outcome: Outcome) -> bool:
+    return any(isinstance(e, LanguageChosen | ReportSubmitted) for e in outcome.events)
+
+
+class TurnWrites:
+    """The turn's open transaction. ``session`` is there for the channel's own writes."""
+
+    def __init__(self, services: Services, session: Session, caller: Caller) -> None:
+        self.services = services
+        self.session = session
+        self.caller = caller
+        self.outbox_ids: list[int] = []
+
+    def record(self, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context) -> Outcome:
+        """Write what the outcome's events call for; return the outcome to show.
+
+        A submitted report gets its reference here, drawn until it is free, and its end screen
+        is rendered once, with it.
+        """
+        now = self.services.clock.now()
+        for event in outcome.events:
             if isinstance(event, LanguageChosen):
-                operations.remember_language(session, origin.phone_hash, event.language, now)
-            else:
-                report, created = operations.create_report(
-                    session,
-                    operations.Submission(
-                        language=event.language,
-                        tree_id=event.tree_id,
-                        tree_version=event.tree_version,
-                        answers=event.answers,
-                        channel=origin.channel,
-                        gateway=origin.gateway,
-                        conversation_key=origin.conversation_key,
-                        network_code=origin.network_code,
-                    ),
-                    phone=origin.phone,
-                    vault=services.vault,
-                    now=now,
-                    local_today=services.clock.local_today(),
-                    new_reference=services.new_reference,
+                operations.remember_language(
+                    self.session, self.caller.phone_hash, event.language, now
                 )
-                if created:
-                    log.info(
-                        "report %s stored (%s, %s, %s)",
-                        report.reference,
-                        origin.channel,
-                        report.category,
-                        report.language,
-                    )
-                shown = engine.submitted(tree, outcome.state, report.reference, ctx)
-                outcome = replace(shown, events=outcome.events)
-        if extra_writes is not None:
-            extra_writes(session, outcome)
-    return outcome
+            elif isinstance(event, ReportSubmitted):
+                reference = self._store(event, conversation_id)
+                stored = engine.submitted(tree, outcome.state, reference, ctx)
+                outcome = replace(stored, events=outcome.events)
+        return outcome
+
+    def _store(self, event: ReportSubmitted, conversation_id: str) -> str:
+        caller, services = self.caller, self.services
+        report, created = operations.create_report(
+            self.session,
+            operations.Submission(
+                language=event.language,
+                tree_id=event.tree_id,
+                tree_version=event.tree_version,
+                answers=event.answers,
+                channel=caller.channel,
+                gateway=caller.gateway,
+                conversation_key=caller.conversation_key(conversation_id),
+                network_code=caller.network_code,
+            ),
+            phone=caller.phone,
+            vault=services.vault,
+            now=services.clock.now(),
+            local_today=services.clock.local_today(),
+            new_reference=services.new_reference,
+        )
+        if created:
+            log.info(
+                "report %s stored (%s, %s, %s)",
+                report.reference,
+                caller.channel,
+                report.category,
+                report.language,
+            )
+        return report.reference
+
+    def queue_sms(self, text: str, *, sender: str | None, idempotency_key: str) -> None:
+        """An SMS to the caller, sent by the outbox workers once this transaction commits."""
+        row = dispatch.queue_message(
+            self.session,
+            self.services,
+            phone=self.caller.phone,
+            text=text,
+            sender=sender,
+            idempotency_key=idempotency_key,
+        )
+        self.outbox_ids.append(row.id)
+
+
+class Conversations:
+    """The conversation service both channels build on; built once per app."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.phone_region = services.settings.phone_region
+
+    def phone_hash(self, msisdn: str) -> str:
+        """Raises ``phones.InvalidPhoneNumber`` for a number that cannot be a phone."""
+        return self.services.vault.hash(phones.normalise(msisdn, self.phone_region))
+
+    def caller(self, channel: str, gateway: str, msisdn: str, network: str) -> Caller:
+        """Raises ``phones.InvalidPhoneNumber`` for a number that cannot be a phone."""
+        phone = phones.normalise(msisdn, self.phone_region)
+        return Caller(
+            channel=channel,
+            gateway=gateway,
+            phone=phone,
+            phone_hash=self.services.vault.hash(phone),
+            network_code=network or None,
+        )
+
+    def context(self, limit: int, stretch_limit: int | None = None) -> Context:
+        return Context(
+            catalog=self.services.catalog,
+            datasets=self.services.datasets,
+            today=self.services.clock.local_today(),
+            limit=limit,
+            stretch_limit=stretch_limit,
+        )
+
+    def remembered_language(self, caller: Caller) -> str | None:
+        """The language this phone chose in an earlier conversation, on either channel."""
+        with self.services.db.session() as session:
+            return queries.language_for(session, caller.phone_hash)
+
+    @contextmanager
+    def transaction(self, caller: Caller) -> Iterator[TurnWrites]:
+        """The turn's one transaction: committed when the block succeeds, rolled back on any
+        error; the SMS queued in it go to the workers only after the commit."""
+        with self.services.db.transaction() as session:
+            writes = TurnWrites(self.services, session, caller)
+            yield writes
+        dispatch.enqueue(self.services, writes.outbox_ids)
+
+    def commit(
+        self, caller: Caller, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context
+    ) -> Outcome:
+        """``TurnWrites.record`` in a transaction of its own, opened only when there is something
+        to write: a turn that writes nothing makes no database round trip."""
+        if not needs_writing(outcome):
+            return outcome
+        with self.transaction(caller) as writes:
+            return writes.record(tree, outcome, conversation_id, ctx)

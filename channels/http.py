@@ -1,12 +1,34 @@
-"""Small helpers shared by the gateway adapters' HTTP handlers."""
+"""What every gateway adapter's HTTP handlers share: reading form fields by one rule, plain-text
+answers, and the callback token check.
+
+The rule for fields, the same on every endpoint of every channel: each field has a length limit
+(the column it ends up in; a reporter's text 2000). A required field that is missing or blank is
+a 400. An identifier, a code, a number or a reporter's text longer than its limit is a 400
+naming the field, because cutting it would store something else than what was sent (a session id
+that matches no session, a network code of another operator). Only free text kept for the record
+(a gateway's error message, its echo of our last screen) is cut to its limit instead.
+"""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask import Response, abort, make_response, request
 
-MAX_FIELD = 2000
+TEXT_LIMIT = 2000  # a reporter's text: far beyond any USSD session or three SMS segments
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    limit: int
+    required: bool = False
+    # The reporter's own text: kept exactly as sent, spaces included; when required, it must be
+    # present but may be empty (an empty SMS is a message like any other).
+    reporters_text: bool = False
+    cut: bool = False  # free text kept only for the record: cut to ``limit`` instead of refused
 
 
 def plain(text: str, status: int = 200) -> Response:
@@ -29,18 +51,28 @@ def require_token(expected: str) -> None:
         abort(plain("missing or wrong token\n", 403))
 
 
-def form_fields(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, str] | str:
-    """The named form fields, or a one-line reason why the request is malformed."""
+def read_form(fields: Sequence[Field]) -> dict[str, str] | str:
+    """The fields' values (stripped, except a reporter's text; absent ones empty), or the
+    one-line reason why the request is refused."""
     if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return f"expected a form-encoded body, got '{request.mimetype or 'nothing'}'"
     form = request.form
-    missing = [name for name in required if not form.get(name, "").strip()]
+    missing = [
+        f.name
+        for f in fields
+        if f.required
+        and (f.name not in form if f.reporters_text else not form.get(f.name, "").strip())
+    ]
     if missing:
         return f"missing field(s): {', '.join(missing)}"
     values: dict[str, str] = {}
-    for name in (*required, *optional):
-        value = form.get(name, "")
-        if len(value) > MAX_FIELD:
-            return f"field '{name}' is too long"
-        values[name] = value
+    for f in fields:
+        value = form.get(f.name, "")
+        if not f.reporters_text:
+            value = value.strip()
+        if len(value) > f.limit:
+            if not f.cut:
+                return f"{f.name} is too long (at most {f.limit} characters)"
+            value = value[: f.limit]
+        values[f.name] = value
     return values

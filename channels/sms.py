@@ -1,146 +1,136 @@
 """The SMS conversation service: an incoming message in, one reply queued in the outbox.
 
-The menu tree and the engine are USSD's; only the framing differs. A conversation is keyed by the
-sender's phone hash and the shortcode they wrote to, opens with a keyword and lives
-``sms.session_ttl`` seconds after its last message. Each message gets exactly one reply: one
-question, within one SMS segment where possible and never more than ``sms.max_length`` GSM-7
-characters.
+The menu tree and the engine are USSD's; only the framing differs (``menus/sms``). A
+conversation is keyed by the sender's phone hash and the shortcode they wrote to, opens with a
+keyword and lives ``sms.session_ttl`` seconds after its last message. Each message gets exactly
+one reply: one question, within one SMS segment where possible and never more than
+``sms.max_length`` GSM-7 characters.
 
 Per message: lock the conversation, drop a gateway retry (the incoming id is already stored),
-decide, then write the incoming id, the reply and whatever the engine's events call for in one
-transaction (``commit_events``). Only after that commit are the state saved and the reply handed
-to the outbox workers. If the transaction fails nothing is stored and the gateway's retry
-starts the same message afresh.
+decide what the message means (``menus.sms.decisions``), answer it, then write the incoming id,
+the reply and whatever the engine's events call for in the turn's one transaction. Only after
+that commit is the reply handed to the outbox workers and the conversation saved. If the
+transaction fails nothing is stored, and the gateway's retry starts the same message afresh.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import assert_never
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from menus import engine, gsm
-from menus.engine import LanguageChosen, Outcome
+from menus import engine
+from menus.engine import Context, LanguageChosen, Outcome
 from menus.model import Tree
 from menus.sms.answers import apply_inputs
-from menus.sms.texts import MSG_EXPIRED, MSG_HELP, MSG_NOTHING_TO_STOP, MSG_START
-from menus.sms.words import Keyword, Vocabulary, compact
-from menus.state import State
-from outbox import dispatch
+from menus.sms.decisions import Answer, Decision, Expired, Help, Start, Stop, Welcome, decide
+from menus.sms.texts import SmsTexts, reply_text
+from menus.sms.words import Vocabulary
 from services import Services
-from storage import operations, phones, queries
-from storage.sessions import StoredSession
+from storage import operations, queries
 
-from .conversation import Origin, commit_events, engine_context
+from .conversation import Caller, Conversations, shown
+from .sessions import SmsMemory, SmsSession
 from .turn import SmsMessage
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "sms"
-SEEN = ":seen"  # the key beside a conversation that outlives it, to tell "expired" from "never"
-
-# The service ---------------------------------------------------------------------------------
+MEMORY = ":seen"  # the key beside a conversation's, kept longer: see ``SmsMemory``
 
 
-@dataclass
+@dataclass(frozen=True)
 class SmsResult:
     duplicate: bool
-    kind: str = ""
+    decision: Decision | None = None
     reply: str | None = None
-    outbox_ids: tuple[int, ...] = ()
-
-
-@dataclass
-class _Decision:
-    kind: str  # start | answer | help | stop | expired | welcome: for logs and tests
-    tree: Tree | None = None
-    outcome: Outcome | None = None  # the engine's word: its screen is the reply's question
-    events: list[engine.Event] = field(default_factory=list)
-    prefix: str = ""  # shown above the question (help)
-    text: str = ""  # the whole reply when the engine has nothing to say
-    conversation_id: str | None = None  # the open conversation's id after this message
-    language: str | None = None
 
 
 @dataclass(frozen=True)
 class _Known:
     """What Redis remembers of this phone's conversation on this shortcode."""
 
-    stored: StoredSession | None
-    seen: StoredSession | None
-    tree: Tree | None
-    state: State | None
+    session: SmsSession | None
+    memory: SmsMemory | None
+    tree: Tree | None  # the version the open conversation is pinned to
     expired: bool
 
     @property
     def open(self) -> bool:
-        return self.state is not None and self.tree is not None and not self.expired
+        return self.session is not None and self.tree is not None and not self.expired
 
     @property
     def language(self) -> str | None:
-        if self.state is not None and self.state.language:
-            return self.state.language
-        if self.seen is not None:
-            lang = self.seen.state.get("language")
-            return str(lang) if lang else None
-        return None
+        if self.session is not None and self.session.state.language:
+            return self.session.state.language
+        return self.memory.language if self.memory is not None else None
+
+    @property
+    def at_free_text(self) -> bool:
+        if self.session is None or self.tree is None:
+            return False
+        return engine.accepts(self.tree, self.session.state).kind == "text"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What the service answers a decision with, before the turn's transaction."""
+
+    tree: Tree | None = None
+    outcome: Outcome | None = None  # the engine's word: its screen is the reply's question
+    prefix: str = ""  # shown above the question (help)
+    text: str = ""  # the whole reply when the engine has nothing to say
+    conversation_id: str | None = None  # the open conversation's id after this message
+    language: str | None = None
 
 
 class SmsService:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, conversations: Conversations) -> None:
         self.services = services
-        sms = services.settings.section("sms")
-        self.session_ttl = int(sms.get("session_ttl", 86400))
-        self.notice_ttl = max(self.session_ttl, int(sms.get("expiry_notice_seconds", 7 * 86400)))
-        self.limit = int(sms.get("screen_limit", 160))
-        self.max_length = int(sms.get("max_length", 459))
-        self.lock_timeout = float(sms.get("lock_timeout", 5))
-        self.default_tree = str(services.settings.get("default_tree", default="incident"))
-        self.phone_region = services.settings.phone_region
-        cached = services.extras.get("sms.vocabulary")
-        if not isinstance(cached, Vocabulary):
-            trees = services.trees
-            cached = Vocabulary.build(
-                keywords=sms.get("keywords") or {},
-                tree_keywords=[
-                    (tree_id, trees.current(tree_id).keywords) for tree_id in trees.ids()
-                ],
-                default_tree=self.default_tree,
-                languages=trees.current(self.default_tree).languages,
-                stop_words=sms.get("stop_words") or {},
-                help_words=sms.get("help_words") or {},
-            )
-            services.extras["sms.vocabulary"] = cached
-        self.words = cached
+        self.conversations = conversations
+        self.store = services.sessions
+        self.settings = services.settings.sms
+        self.default_tree = services.settings.default_tree
+        # Expiry notices outlive the conversation itself.
+        self.memory_ttl = max(self.settings.session_ttl, self.settings.expiry_notice_seconds)
+        self._words: tuple[tuple[tuple[str, int], ...], Vocabulary, SmsTexts] | None = None
 
     def handle(self, message: SmsMessage) -> SmsResult:
-        """Raises ``phones.InvalidPhoneNumber`` for a sender that cannot be a phone."""
-        phone = phones.normalise(message.sender, self.phone_region)
-        phone_hash = self.services.vault.hash(phone)
-        conversation = f"{phone_hash}:{message.recipient}"
-        store = self.services.sessions
-        with store.lock(CHANNEL, conversation, self.lock_timeout):
+        """Raises ``phones.InvalidPhoneNumber`` for a sender that cannot be a phone, and
+        ``SessionBusy`` when another message of the conversation holds it too long."""
+        caller = self.conversations.caller(
+            CHANNEL, message.gateway, message.sender, message.network
+        )
+        key = f"{caller.phone_hash}:{message.recipient}"
+        with self.store.lock(CHANNEL, key, self.settings.lock_timeout):
             if self._seen(message):
                 return SmsResult(duplicate=True)
-            known = self._load(conversation)
-            ctx = engine_context(self.services, self.limit, self.max_length)
-            decision = self._decide(message, known, phone_hash, ctx)
+            known = self._load(key)
+            words, texts = self._vocabulary()
+            decision = decide(
+                message.text,
+                words,
+                open=known.open,
+                at_free_text=known.at_free_text,
+                expired=known.expired,
+            )
+            ctx = self.conversations.context(self.settings.screen_limit, self.settings.max_length)
+            answer = self._answer(decision, known, message, caller, texts, ctx)
             try:
-                reply, ids = self._commit(decision, message, phone, phone_hash, ctx)
+                reply, answer = self._commit(answer, message, caller, ctx)
             except IntegrityError:
                 if self._seen(message):  # a copy handled elsewhere won the race
                     return SmsResult(duplicate=True)
                 raise
             try:
-                self._save(conversation, decision, known, message, phone_hash, reply)
+                self._save(key, answer, known, message)
             except Exception:
                 # The reply is committed and will be sent; only the next message may be misread.
                 log.exception("SMS %s: could not save the conversation state", message.message_id)
-        dispatch.enqueue(self.services, ids)
-        log.info("SMS %s handled: %s", message.message_id, decision.kind)
-        return SmsResult(duplicate=False, kind=decision.kind, reply=reply, outbox_ids=tuple(ids))
+        log.info("SMS %s handled: %s", message.message_id, type(decision).__name__)
+        return SmsResult(duplicate=False, decision=decision, reply=reply)
 
     # Reading what we know ----------------------------------------------------------------
 
@@ -148,268 +138,157 @@ class SmsService:
         with self.services.db.session() as session:
             return queries.sms_incoming_seen(session, message.gateway, message.message_id)
 
-    def _load(self, conversation: str) -> _Known:
-        store = self.services.sessions
-        stored = store.load(CHANNEL, conversation)
-        seen = store.load(CHANNEL, conversation + SEEN)
-        tree = state = None
+    def _load(self, key: str) -> _Known:
+        session = self.store.load(CHANNEL, key, SmsSession.from_json)
+        memory = self.store.load(CHANNEL, key + MEMORY, SmsMemory.from_json)
+        tree = None
         expired = False
-        if stored is not None:
-            state = State.from_dict(stored.state)
-            tree = self.services.trees.get(state.tree_id, state.tree_version)
-            last = float((stored.last_reply or {}).get("at", stored.created_at))
-            # Redis drops the key after the TTL; the clock check makes the rule exact (and testable).
-            expired = self.services.clock.now().timestamp() - last > self.session_ttl
-            if tree is None:
-                expired = True  # the version it was pinned to is no longer served
-        elif seen is not None and seen.state.get("open"):
+        if session is not None:
+            tree = self.services.trees.get(session.state.tree_id, session.state.tree_version)
+            # Redis drops the key after the TTL; the clock makes the rule exact (and testable).
+            idle = self.services.clock.now().timestamp() - session.last_activity
+            # A tree version no longer served cannot carry on the conversation either.
+            expired = idle > self.settings.session_ttl or tree is None
+        elif memory is not None and memory.open:
             expired = True
-        return _Known(stored=stored, seen=seen, tree=tree, state=state, expired=expired)
+        return _Known(session=session, memory=memory, tree=tree, expired=expired)
 
-    # Deciding ----------------------------------------------------------------------------
-
-    def _decide(
-        self, message: SmsMessage, known: _Known, phone_hash: str, ctx: engine.Context
-    ) -> _Decision:
-        text = message.text
-        word = compact(text)
-        if word in self.words.stop:
-            return self._stop(known, self.words.stop[word], ctx)
-        if word in self.words.help:
-            return self._help(message, known, self.words.help[word], ctx)
-        found = self.words.keyword(text)
-        if found is not None and known.open and self._at_free_text(known) and word != found[0].word:
-            found = None  # "Ripoti ya ajali..." typed as a description is a description
-        if found is not None:
-            keyword, rest = found
-            return self._start(message, keyword, rest, phone_hash, ctx)
-        if known.open:
-            assert known.tree is not None and known.state is not None
-            outcome = Outcome(engine.render(known.tree, known.state, ctx), known.state)
-            outcome = apply_inputs(known.tree, outcome, text, ctx)
-            return _Decision(
-                "answer",
-                tree=known.tree,
-                outcome=outcome,
-                events=list(outcome.events),
-                conversation_id=self._conversation_id(known, message),
+    def _vocabulary(self) -> tuple[Vocabulary, SmsTexts]:
+        """The words, rebuilt only when a tree's current version changes (trees have keywords)."""
+        trees = self.services.trees
+        versions = tuple((tree_id, trees.current(tree_id).version) for tree_id in trees.ids())
+        if self._words is None or self._words[0] != versions:
+            languages = trees.current(self.default_tree).languages
+            words = Vocabulary.build(
+                keywords=self.settings.keywords,
+                tree_keywords=[
+                    (tree_id, trees.current(tree_id).keywords) for tree_id, _ in versions
+                ],
+                default_tree=self.default_tree,
+                languages=languages,
+                stop_words=self.settings.stop_words,
+                help_words=self.settings.help_words,
             )
-        if known.expired:
-            return self._expired(known)
-        return _Decision("welcome", text=self._welcome(), language=known.language)
+            self._words = (versions, words, SmsTexts(self.services.catalog, words, languages))
+        return self._words[1], self._words[2]
 
-    @staticmethod
-    def _at_free_text(known: _Known) -> bool:
-        assert known.tree is not None and known.state is not None
-        node = known.tree.nodes.get(known.state.node)
-        return node is not None and node.kind == "input" and node.input_type == "text"
+    # Answering ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _conversation_id(known: _Known, message: SmsMessage) -> str:
-        stored = known.stored
-        found = (stored.last_reply or {}).get("conversation") if stored is not None else None
-        return str(found) if found else message.message_id
-
-    def _start(
+    def _answer(
         self,
+        decision: Decision,
+        known: _Known,
         message: SmsMessage,
-        keyword: Keyword,
-        rest: str,
-        phone_hash: str,
-        ctx: engine.Context,
-    ) -> _Decision:
-        tree = self.services.trees.current(keyword.tree_id)
-        events: list[engine.Event] = []
-        language = keyword.language if keyword.language in tree.languages else None
-        if language is not None:
-            events.append(LanguageChosen(language))  # the keyword was the reporter's choice
-        else:
-            with self.services.db.session() as session:
-                language = queries.language_for(session, phone_hash)
-        outcome = engine.start(tree, ctx, language=language)
-        outcome = Outcome(outcome.screen, outcome.state, tuple(events))
-        if rest.strip():
-            outcome = apply_inputs(tree, outcome, rest, ctx)
-        return _Decision(
-            "start",
-            tree=tree,
-            outcome=outcome,
-            events=list(outcome.events),
-            conversation_id=message.message_id,
-        )
-
-    def _stop(self, known: _Known, word_language: str | None, ctx: engine.Context) -> _Decision:
-        if known.open:
-            assert known.tree is not None and known.state is not None
-            outcome = engine.cancel(known.tree, known.state, ctx)
-            return _Decision("stop", tree=known.tree, outcome=outcome, events=[*outcome.events])
-        lang = known.language or word_language
-        _ = self.services.catalog.gettext
-        text = f"{_(lang, MSG_NOTHING_TO_STOP)} {self._start_line(lang)}"
-        return _Decision("stop", text=text, language=lang)
-
-    def _help(
-        self, message: SmsMessage, known: _Known, word_language: str | None, ctx: engine.Context
-    ) -> _Decision:
-        lang = word_language or known.language
-        help_text = self.services.catalog.gettext(lang, MSG_HELP).replace(
-            "{stop}", self.words.stop_shown.get(lang or "", "STOP")
-        )
-        if known.open:
-            assert known.tree is not None and known.state is not None
-            outcome = Outcome(engine.render(known.tree, known.state, ctx), known.state)
-            return _Decision(
-                "help",
-                tree=known.tree,
-                outcome=outcome,
-                prefix=help_text,
-                conversation_id=self._conversation_id(known, message),
+        caller: Caller,
+        texts: SmsTexts,
+        ctx: Context,
+    ) -> _Answer:
+        session, tree = known.session, known.tree
+        if isinstance(decision, Start):
+            return self._start(decision, message, caller, ctx)
+        if isinstance(decision, Answer):
+            assert session is not None and tree is not None  # decided only when open
+            current = Outcome(engine.render(tree, session.state, ctx), session.state)
+            return _Answer(
+                tree=tree,
+                outcome=apply_inputs(tree, current, decision.text, ctx),
+                conversation_id=session.conversation_id,
             )
-        if lang is None:
-            return _Decision("help", text=self._welcome())
-        return _Decision("help", text=f"{help_text}\n{self._start_line(lang)}", language=lang)
+        if isinstance(decision, Stop):
+            if known.open:
+                assert session is not None and tree is not None
+                # The same end as the tree's own "cancel" option, reached by a word instead.
+                return _Answer(tree=tree, outcome=engine.cancel(tree, session.state, ctx))
+            lang = known.language or decision.language
+            return _Answer(text=texts.nothing_to_stop(lang), language=lang)
+        if isinstance(decision, Help):
+            lang = decision.language or known.language
+            if known.open:
+                assert session is not None and tree is not None
+                return _Answer(
+                    tree=tree,
+                    outcome=Outcome(engine.render(tree, session.state, ctx), session.state),
+                    prefix=texts.help(lang),
+                    conversation_id=session.conversation_id,
+                )
+            return _Answer(text=texts.help_outside(lang), language=lang)
+        if isinstance(decision, Expired):
+            return _Answer(text=texts.expired(known.language), language=known.language)
+        if isinstance(decision, Welcome):
+            return _Answer(text=texts.welcome(), language=known.language)
+        assert_never(decision)
 
-    def _expired(self, known: _Known) -> _Decision:
-        lang = known.language
-        if lang is None:
-            return _Decision("expired", text=self._welcome())
-        text = self.services.catalog.gettext(lang, MSG_EXPIRED).replace(
-            "{keyword}", self.words.shown.get(lang, "KUFATILIA")
-        )
-        return _Decision("expired", text=text, language=lang)
-
-    def _start_line(self, lang: str | None) -> str:
-        keyword = self.words.shown.get(lang or "", "KUFATILIA")
-        return self.services.catalog.gettext(lang, MSG_START).replace("{keyword}", keyword)
-
-    def _welcome(self) -> str:
-        """Outside any conversation: how to start one, in every language of the default tree."""
-        tree = self.services.trees.current(self.default_tree)
-        return "\n".join(self._start_line(lang) for lang in tree.languages)
+    def _start(self, start: Start, message: SmsMessage, caller: Caller, ctx: Context) -> _Answer:
+        tree = self.services.trees.current(start.keyword.tree_id)
+        language = start.keyword.language
+        if language in tree.languages:
+            # The keyword was the reporter's choice of language: remember it like a menu choice.
+            opened = replace(
+                engine.start(tree, ctx, language=language), events=(LanguageChosen(language),)
+            )
+        else:
+            language = self.conversations.remembered_language(caller)
+            opened = engine.start(tree, ctx, language=language)
+        if start.rest.strip():
+            opened = apply_inputs(tree, opened, start.rest, ctx)
+        return _Answer(tree=tree, outcome=opened, conversation_id=message.message_id)
 
     # Writing -----------------------------------------------------------------------------
 
-    def _reply_text(self, decision: _Decision, outcome: Outcome | None) -> str:
-        if outcome is None:
-            text = decision.text
-        elif decision.prefix:
-            assert outcome.screen is not None  # help only repeats a question already shown
-            text = f"{decision.prefix}\n{outcome.screen.text}"
-            if gsm.length(gsm.to_gsm(text)) > self.max_length:
-                text = decision.prefix
-        else:
-            assert outcome.screen is not None  # a submission's screen is rendered at commit
-            text = outcome.screen.text
-        return gsm.truncate(gsm.to_gsm(text), self.max_length)
-
     def _commit(
-        self,
-        decision: _Decision,
-        message: SmsMessage,
-        phone: str,
-        phone_hash: str,
-        ctx: engine.Context,
-    ) -> tuple[str, list[int]]:
-        services = self.services
-        written: dict[str, object] = {}
-
-        def writes(session: Session, outcome: Outcome | None) -> None:
-            now = services.clock.now()
-            reply = self._reply_text(decision, outcome)
+        self, answer: _Answer, message: SmsMessage, caller: Caller, ctx: Context
+    ) -> tuple[str, _Answer]:
+        """The turn's transaction: the engine's events, the incoming id and the reply together.
+        Returns the reply and the answer as stored (a report's end screen shows its reference)."""
+        with self.conversations.transaction(caller) as writes:
+            outcome = answer.outcome
+            if outcome is not None and answer.tree is not None:
+                # A submission comes only from an open (or just opened) conversation.
+                conversation_id = answer.conversation_id or message.message_id
+                outcome = writes.record(answer.tree, outcome, conversation_id, ctx)
+                answer = replace(answer, outcome=outcome)
+            question = shown(outcome).text if outcome is not None else None
+            reply = reply_text(
+                question,
+                prefix=answer.prefix,
+                text=answer.text,
+                max_length=self.settings.max_length,
+            )
             operations.record_sms_incoming(
-                session,
+                writes.session,
                 gateway=message.gateway,
                 message_id=message.message_id,
-                received_at=now,
+                received_at=self.services.clock.now(),
                 sent_at=message.sent_at,
-                reporter_hash=phone_hash,
+                reporter_hash=caller.phone_hash,
                 shortcode=message.recipient,
-                network_code=message.network or None,
+                network_code=caller.network_code,
             )
-            row = dispatch.queue_message(
-                session,
-                services,
-                phone=phone,
-                text=reply,
+            writes.queue_sms(
+                reply,
                 sender=message.recipient or None,
                 idempotency_key=f"sms-reply:{message.gateway}:{message.message_id}",
             )
-            written.update(reply=reply, id=row.id)
+        return reply, answer
 
-        if decision.outcome is not None and decision.tree is not None:
-            origin = Origin(
-                channel=CHANNEL,
-                gateway=message.gateway,
-                conversation_key=f"{CHANNEL}:{message.gateway}:{decision.conversation_id}",
-                phone=phone,
-                phone_hash=phone_hash,
-                network_code=message.network or None,
-            )
-            decision.outcome = commit_events(
-                services,
-                decision.tree,
-                decision.outcome,
-                decision.events,
-                origin,
-                ctx,
-                extra_writes=writes,
-            )
-        else:
-            with services.db.transaction() as session:
-                writes(session, None)
-        reply = str(written["reply"])
-        row_id = written["id"]
-        assert isinstance(row_id, int)
-        return reply, [row_id]
-
-    def _save(
-        self,
-        conversation: str,
-        decision: _Decision,
-        known: _Known,
-        message: SmsMessage,
-        phone_hash: str,
-        reply: str,
-    ) -> None:
-        store = self.services.sessions
-        now = self.services.clock.now().timestamp()
-        outcome = decision.outcome
-        is_open = outcome is not None and not outcome.state.ended and bool(decision.conversation_id)
-        language = decision.language
-        if outcome is not None and decision.tree is not None:
+    def _save(self, key: str, answer: _Answer, known: _Known, message: SmsMessage) -> None:
+        outcome = answer.outcome
+        is_open = (
+            outcome is not None and not outcome.state.ended and answer.conversation_id is not None
+        )
+        language = answer.language
+        if outcome is not None:
             language = outcome.state.language
         if is_open:
-            assert outcome is not None
-            continuing = decision.kind != "start" and known.stored is not None
-            started = known.stored.created_at if continuing and known.stored else now
-            store.save(
-                CHANNEL,
-                conversation,
-                StoredSession(
-                    state=outcome.state.to_dict(),
-                    last_input=message.message_id,
-                    last_reply={
-                        "text": reply,
-                        "end": False,
-                        "at": now,
-                        "conversation": decision.conversation_id,
-                    },
-                    phone_hash=phone_hash,
-                    created_at=started,
-                ),
-                self.session_ttl,
+            assert outcome is not None and answer.conversation_id is not None
+            record = SmsSession(
+                state=outcome.state,
+                conversation_id=answer.conversation_id,
+                last_message_id=message.message_id,
+                last_activity=self.services.clock.now().timestamp(),
             )
-        elif known.stored is not None:
-            store.delete(CHANNEL, conversation)
-        store.save(
-            CHANNEL,
-            conversation + SEEN,
-            StoredSession(
-                state={"language": language or known.language, "open": is_open},
-                last_input=None,
-                last_reply=None,
-                phone_hash=phone_hash,
-                created_at=now,
-            ),
-            self.notice_ttl,
-        )
+            self.store.save(CHANNEL, key, record, self.settings.session_ttl)
+        elif known.session is not None:
+            self.store.delete(CHANNEL, key)
+        memory = SmsMemory(language=language or known.language, open=is_open)
+        self.store.save(CHANNEL, key + MEMORY, memory, self.memory_ttl)

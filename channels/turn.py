@@ -1,4 +1,7 @@
-"""The normalised shapes every gateway adapter produces and consumes."""
+"""The normalised shapes every gateway adapter produces and the services consume.
+
+Delivery reports are the outbox's business, so their shape lives in ``outbox.delivery``.
+"""
 
 from __future__ import annotations
 
@@ -53,17 +56,22 @@ class SmsMessage:
 
 
 @dataclass(frozen=True)
-class SmsDeliveryReport:
-    """What a gateway says became of a message it accepted, in our terms.
+class UssdSessionEnd:
+    """A gateway's word that a USSD session is over, and how it ended (for drop-off analysis).
 
-    ``status`` is ours (``sent``, ``delivered`` or ``failed``); ``gateway_status`` is the
-    gateway's own word for it, kept for the record.
+    ``last_response`` is our own last screen as the gateway echoes it back, never the reporter's
+    typed input (which can hold free text).
     """
 
     gateway: str
-    message_id: str
+    session_id: str
     status: str
-    gateway_status: str
-    failure_reason: str | None = None
-    retry_count: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+    msisdn: str = ""
+    ended_at: datetime | None = None
+    service_code: str = ""
+    network: str = ""
+    hops: int | None = None
+    duration_ms: int | None = None
+    cost: str = ""
+    last_response: str = ""
+    error_message: str = ""

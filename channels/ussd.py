@@ -1,27 +1,29 @@
 """The USSD conversation service: a normalised turn in, a screen out.
 
-Per request: lock the session, detect an exact repeat, work out the new input from the gateway's
-cumulative text, run the engine, commit what the events call for, then save the state and the
-(input, reply) pair. Hop latency matters (the gateway gives ~10 s, weak networks eat most of it),
-so a hop that writes nothing to the database makes no database round trip at all.
+Per request: lock the session, answer an exact repeat from the stored reply, work out the new
+input from the gateway's cumulative text, run the engine, commit what its events call for
+(``Conversations.commit``), then save the session and the phone's resume point in one Redis round
+trip. Hop latency matters (the gateway gives ~10 s, weak networks eat most of it), so a hop that
+writes nothing to the database makes no database round trip at all.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import replace
 
 from menus import engine, gsm
-from menus.engine import Outcome
+from menus.engine import Context, Outcome, Screen, State
 from menus.i18n import N_
 from menus.model import Tree
-from menus.state import RESUME_NODE, State
+from menus.state import RESUME_NODE
 from services import Services
-from storage import phones, queries
-from storage.sessions import ResumePoint, StoredSession
+from storage import operations, phones
+from storage.sessions import ResumePoint, SessionBusy
 
-from .conversation import Origin, commit_events, engine_context
-from .turn import UssdReply, UssdTurn
+from .conversation import Caller, Conversations, shown
+from .sessions import UssdSession
+from .turn import UssdReply, UssdSessionEnd, UssdTurn
 
 log = logging.getLogger(__name__)
 
@@ -45,166 +47,179 @@ def new_inputs(previous: str, current: str) -> list[str] | None:
     return [current.rsplit("*", 1)[-1]]
 
 
-@dataclass
-class _Turn:
-    tree: Tree
-    outcome: Outcome
-    events: list[engine.Event]
+def opening_inputs(turn: UssdTurn) -> list[str]:
+    """A deep dial (``*384*12*1#``) may bring inputs with the very first request."""
+    if turn.cumulative:
+        return turn.cumulative.split("*")
+    if turn.latest_input and not turn.is_new:
+        return [turn.latest_input]
+    return []
+
+
+def play(tree: Tree, outcome: Outcome, inputs: list[str], ctx: Context) -> Outcome:
+    """Apply ``inputs`` in turn until the conversation ends; the events of every step."""
+    events = list(outcome.events)
+    for text in inputs:
+        outcome = engine.step(tree, outcome.state, text, ctx)
+        events.extend(outcome.events)
+        if outcome.state.ended:
+            break
+    return replace(outcome, events=tuple(events))
 
 
 class UssdService:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, conversations: Conversations) -> None:
         self.services = services
-        ussd = services.settings.section("ussd")
-        self.session_ttl = int(ussd.get("session_ttl", 300))
-        self.resume_window = int(ussd.get("resume_window", 900))
-        self.lock_timeout = float(ussd.get("lock_timeout", 3))
-        self.default_limit = int(ussd.get("screen_limit", 160))
-        self.network_limits = {
-            str(k): int(v) for k, v in (ussd.get("network_limits") or {}).items()
-        }
-        self.default_tree = str(services.settings.get("default_tree", default="incident"))
-        self.phone_region = services.settings.phone_region
+        self.conversations = conversations
+        self.store = services.sessions
+        self.settings = services.settings.ussd
+        self.default_tree = services.settings.default_tree
 
-    def unavailable_text(self) -> str:
+    def session_key(self, gateway: str, session_id: str) -> str:
+        return f"{gateway}:{session_id}"
+
+    def limit_for(self, network: str) -> int:
+        return self.settings.network_limits.get(network, self.settings.screen_limit)
+
+    def unavailable(self) -> UssdReply:
         """For a reporter whose language we do not know: the message in every language."""
         tree = self.services.trees.current(self.default_tree)
         text = self.services.catalog.in_each(tree.languages, MSG_UNAVAILABLE)
-        return gsm.truncate(text, self.default_limit)
-
-    def limit_for(self, network: str) -> int:
-        return self.network_limits.get(network, self.default_limit)
+        return UssdReply(text=gsm.truncate(text, self.settings.screen_limit), end=True)
 
     def handle(self, turn: UssdTurn) -> UssdReply:
-        """Raises ``phones.InvalidPhoneNumber`` for a number that cannot be a phone."""
-        phone = phones.normalise(turn.msisdn, self.phone_region)
-        phone_hash = self.services.vault.hash(phone)
-        conversation = f"{turn.gateway}:{turn.session_id}"
-        store = self.services.sessions
-        with store.lock(CHANNEL, conversation, self.lock_timeout):
-            stored = store.load(CHANNEL, conversation)
+        """Always a reply for the gateway; raises only ``phones.InvalidPhoneNumber``, for a
+        number that cannot be a phone (the gateway's request is malformed)."""
+        caller = self.conversations.caller(CHANNEL, turn.gateway, turn.msisdn, turn.network)
+        try:
+            return self._handle(turn, caller)
+        except SessionBusy:
+            log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
+        except Exception:
+            log.exception("USSD request failed for session %s", turn.session_id)
+        return self.unavailable()
+
+    def _handle(self, turn: UssdTurn, caller: Caller) -> UssdReply:
+        key = self.session_key(turn.gateway, turn.session_id)
+        with self.store.lock(CHANNEL, key, self.settings.lock_timeout):
+            stored = self.store.load(CHANNEL, key, UssdSession.from_json)
             seen = turn.cumulative
-            repeated = stored is not None and seen is not None and stored.last_input == seen
-            if repeated and stored is not None and stored.last_reply is not None:
-                return UssdReply(**stored.last_reply)  # the gateway repeated itself
-            ctx = engine_context(self.services, self.limit_for(turn.network))
-            current = self._advance(turn, stored, phone_hash, conversation, ctx)
+            if stored is not None and seen is not None and stored.last_text == seen:
+                return stored.reply  # the gateway repeated itself
+            ctx = self.conversations.context(self.limit_for(turn.network))
+            current = self._advance(turn, stored, caller, key, ctx)
             if current is None:  # a late copy of an earlier request: change nothing
-                assert stored is not None and stored.last_reply is not None
-                return UssdReply(**stored.last_reply)
-            origin = Origin(
-                channel=CHANNEL,
-                gateway=turn.gateway,
-                conversation_key=f"{CHANNEL}:{conversation}",
-                phone=phone,
-                phone_hash=phone_hash,
-                network_code=turn.network or None,
-            )
+                assert stored is not None
+                return stored.reply
+            tree, outcome = current
             try:
-                outcome = commit_events(
-                    self.services, current.tree, current.outcome, current.events, origin, ctx
-                )
+                outcome = self.conversations.commit(caller, tree, outcome, turn.session_id, ctx)
+                screen = shown(outcome)
             except Exception:
                 log.exception("could not store the outcome of USSD session %s", turn.session_id)
-                outcome = self._unsaved(current.tree, stored, ctx)
-            assert outcome.screen is not None  # commit_events renders a submission's screen
-            reply = UssdReply(text=outcome.screen.text, end=outcome.screen.end)
-            state = outcome.state
-            resume: tuple[str, ResumePoint | None, int] | None
-            if state.node == RESUME_NODE:
-                resume = None  # the offer itself must not erase what it offers
-            elif state.unfinished:
-                resume = (
-                    phone_hash,
-                    ResumePoint(state.to_dict(), conversation),
-                    self.resume_window,
-                )
-            else:
-                resume = (phone_hash, None, self.resume_window)
-            store.save(
-                CHANNEL,
-                conversation,
-                StoredSession(
-                    state=state.to_dict(),
-                    last_input=seen if seen is not None else turn.latest_input,
-                    last_reply={"text": reply.text, "end": reply.end},
-                    phone_hash=phone_hash,
-                    created_at=stored.created_at
-                    if stored
-                    else self.services.clock.now().timestamp(),
-                ),
-                self.session_ttl,
-                resume=resume,
-            )
+                outcome = self._unsaved(tree, stored, ctx)
+                screen = shown(outcome)
+            reply = UssdReply(text=screen.text, end=screen.end)
+            last_text = seen if seen is not None else turn.latest_input
+            self._save(key, caller, outcome.state, last_text, reply)
         return reply
 
     def _advance(
         self,
         turn: UssdTurn,
-        stored: StoredSession | None,
-        phone_hash: str,
-        conversation: str,
-        ctx: engine.Context,
-    ) -> _Turn | None:
-        events: list[engine.Event] = []
-        tree: Tree | None = None
-        state: State | None = None
+        stored: UssdSession | None,
+        caller: Caller,
+        key: str,
+        ctx: Context,
+    ) -> tuple[Tree, Outcome] | None:
+        """The engine's outcome for this request, or None when the request is stale."""
+        pinned = None
         if stored is not None and not turn.is_new:
-            state = State.from_dict(stored.state)
-            tree = self.services.trees.get(state.tree_id, state.tree_version)
-        if tree is None or state is None or stored is None:
+            pinned = self.services.trees.get(stored.state.tree_id, stored.state.tree_version)
+        if pinned is None or stored is None:
+            # A new session, or one whose tree version is no longer served: start afresh.
             tree = self.services.trees.current(self.default_tree)
-            outcome = engine.start(
+            opened = engine.start(
                 tree,
                 ctx,
-                language=self._language(phone_hash),
-                resume=self._resume(phone_hash, conversation, tree),
+                language=self.conversations.remembered_language(caller),
+                resume=self._resume(caller, key, tree),
             )
-            inputs = self._opening_inputs(turn)
+            return tree, play(tree, opened, opening_inputs(turn), ctx)
+        tree, state = pinned, stored.state
+        if turn.cumulative is not None:
+            inputs = new_inputs(stored.last_text or "", turn.cumulative)
+            if inputs is None:
+                return None
         else:
-            outcome = Outcome(engine.render(tree, state, ctx), state)
-            if turn.cumulative is not None:
-                found = new_inputs(stored.last_input or "", turn.cumulative)
-                if found is None:
-                    return None
-                inputs = found
-            else:
-                inputs = [turn.latest_input or ""]
-        for text in inputs:
-            outcome = engine.step(tree, outcome.state, text, ctx)
-            events.extend(outcome.events)
-            if outcome.state.ended:
-                break
-        return _Turn(tree=tree, outcome=outcome, events=events)
+            inputs = [turn.latest_input or ""]
+        return tree, play(tree, Outcome(engine.render(tree, state, ctx), state), inputs, ctx)
 
-    @staticmethod
-    def _opening_inputs(turn: UssdTurn) -> list[str]:
-        """A deep dial (``*384*12*1#``) may bring inputs with the very first request."""
-        if turn.cumulative:
-            return turn.cumulative.split("*")
-        if turn.latest_input and not turn.is_new:
-            return [turn.latest_input]
-        return []
-
-    def _language(self, phone_hash: str) -> str | None:
-        with self.services.db.session() as session:
-            return queries.language_for(session, phone_hash)
-
-    def _resume(self, phone_hash: str, conversation: str, tree: Tree) -> State | None:
-        point = self.services.sessions.resume_point(CHANNEL, phone_hash)
-        if point is None or point.session_id == conversation:
+    def _resume(self, caller: Caller, key: str, tree: Tree) -> State | None:
+        point = self.store.resume_point(CHANNEL, caller.phone_hash)
+        if point is None or point.session_id == key:
             return None
         state = State.from_dict(point.state)
         pinned = self.services.trees.get(state.tree_id, state.tree_version)
         return state if pinned is not None and pinned.version == tree.version else None
 
-    def _unsaved(self, tree: Tree, stored: StoredSession | None, ctx: engine.Context) -> Outcome:
+    def _unsaved(self, tree: Tree, stored: UssdSession | None, ctx: Context) -> Outcome:
         """The database failed: keep the reporter where they were and ask them to try again."""
         if stored is None:
-            state = engine.fresh_state(tree)
-            text = self.unavailable_text()
-            return Outcome(engine.Screen(text=text, end=True), state)
-        state = State.from_dict(stored.state)
-        lang = engine.language_of(tree, state)
-        hint = ctx.catalog.gettext(lang, MSG_TRY_AGAIN)
+            return Outcome(Screen(self.unavailable().text, end=True), engine.fresh_state(tree))
+        state = stored.state
+        hint = ctx.catalog.gettext(engine.language_of(tree, state), MSG_TRY_AGAIN)
         return Outcome(engine.render(tree, state, ctx, hint), state)
+
+    def _save(
+        self, key: str, caller: Caller, state: State, text: str | None, reply: UssdReply
+    ) -> None:
+        """The session and, in the same round trip, the phone's resume point: set while a report
+        is unfinished, kept while the resume offer itself is showing, cleared otherwise."""
+        resume: tuple[str, ResumePoint | None, int] | None
+        window = self.settings.resume_window
+        if state.node == RESUME_NODE:
+            resume = None  # the offer itself must not erase what it offers
+        elif state.unfinished:
+            resume = (caller.phone_hash, ResumePoint(state.to_dict(), key), window)
+        else:
+            resume = (caller.phone_hash, None, window)
+        record = UssdSession(state=state, last_text=text, reply=reply)
+        self.store.save(CHANNEL, key, record, self.settings.session_ttl, resume=resume)
+
+    # The end of a session ------------------------------------------------------------------
+
+    def record_session_end(self, end: UssdSessionEnd) -> None:
+        """Store the gateway's end-of-session notification, with the node the reporter was on."""
+        phone_hash = None
+        if end.msisdn:
+            try:
+                phone_hash = self.conversations.phone_hash(end.msisdn)
+            except phones.InvalidPhoneNumber:
+                # The notification is still true: keep it for the drop-off figures, without a
+                # reporter.
+                log.warning(
+                    "USSD session end %s: phoneNumber is not a valid phone number",
+                    end.session_id[:64],
+                )
+        stored = self.store.load(
+            CHANNEL, self.session_key(end.gateway, end.session_id), UssdSession.from_json
+        )
+        with self.services.db.transaction() as session:
+            operations.record_ussd_session_end(
+                session,
+                gateway=end.gateway,
+                session_id=end.session_id,
+                received_at=self.services.clock.now(),
+                ended_at=end.ended_at,
+                service_code=end.service_code or None,
+                network_code=end.network or None,
+                reporter_hash=phone_hash,
+                status=end.status,
+                hops=end.hops,
+                duration_ms=end.duration_ms,
+                cost=end.cost or None,
+                last_node=stored.state.node if stored is not None else None,
+                last_response=end.last_response or None,
+                error_message=end.error_message or None,
+            )

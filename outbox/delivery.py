@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from typing import Any
 
-from channels.turn import SmsDeliveryReport
 from services import Services
 from storage import operations, queries
 from storage.models import OutboxStatus
@@ -12,7 +13,24 @@ from storage.models import OutboxStatus
 log = logging.getLogger(__name__)
 
 
-def record(services: Services, report: SmsDeliveryReport) -> bool:
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a gateway says became of a message it accepted, in our terms.
+
+    ``status`` is ours (sent, delivered or failed); ``gateway_status`` is the gateway's own word
+    for it, kept for the record.
+    """
+
+    gateway: str
+    message_id: str
+    status: OutboxStatus
+    gateway_status: str
+    failure_reason: str | None = None
+    retry_count: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def record(services: Services, report: DeliveryReport) -> bool:
     """Apply the report to the row sent with that gateway id; False when no row has that id.
 
     An unknown id is not an error: the gateway account may also send for other applications,
@@ -22,7 +40,7 @@ def record(services: Services, report: SmsDeliveryReport) -> bool:
         changed = operations.record_delivery_report(
             session,
             gateway_message_id=report.message_id,
-            status=OutboxStatus(report.status),
+            status=report.status,
             gateway_status=report.gateway_status,
             failure_reason=report.failure_reason,
             now=services.clock.now(),

@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from .legacy import LegacyPaths
-
 
 @dataclass(frozen=True)
 class AtLeast:
@@ -118,7 +116,7 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
-class Settings(LegacyPaths):  # TEMPORARY base: see legacy.py
+class Settings:
     """Everything the service is configured with, typed and checked once, at start-up."""
 
     environment: Environment

@@ -1,9 +1,9 @@
-"""Conversation state in Redis: one small JSON document per gateway session, with a TTL.
+"""Conversation state in Redis: one small JSON document per conversation, with a TTL.
 
-Beside the state, each document keeps the last (input, reply) pair, so that a gateway's repeat of
-the same request gets the same answer and changes nothing. A per-session lock serialises
-concurrent requests for one session. A second key per phone holds an unfinished report for
-``resume_window`` seconds after its session broke off.
+What a document holds is each channel's own record type (``channels/sessions.py``); this module
+only keys, expires and locks them. A per-conversation lock serialises concurrent requests for one
+conversation. A second key per phone holds an unfinished report for ``resume_window`` seconds
+after its session broke off.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import redis
 
@@ -24,36 +24,13 @@ return 0
 """
 
 
-@dataclass
-class StoredSession:
-    state: dict[str, Any]
-    last_input: str | None
-    last_reply: dict[str, Any] | None
-    phone_hash: str
-    created_at: float
+class Document(Protocol):
+    """A channel's session record: its own type, written as one small JSON document."""
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "state": self.state,
-                "last_input": self.last_input,
-                "last_reply": self.last_reply,
-                "phone_hash": self.phone_hash,
-                "created_at": self.created_at,
-            },
-            separators=(",", ":"),
-        )
+    def to_json(self) -> str: ...
 
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> StoredSession:
-        data = json.loads(raw)
-        return cls(
-            state=data["state"],
-            last_input=data.get("last_input"),
-            last_reply=data.get("last_reply"),
-            phone_hash=data.get("phone_hash", ""),
-            created_at=float(data.get("created_at", 0)),
-        )
+
+D = TypeVar("D")
 
 
 @dataclass
@@ -75,9 +52,12 @@ class SessionStore:
     def _key(self, kind: str, *parts: str) -> str:
         return self.prefix + kind + ":" + ":".join(parts)
 
-    def load(self, channel: str, conversation: str) -> StoredSession | None:
+    def load(
+        self, channel: str, conversation: str, read: Callable[[bytes | str], D | None]
+    ) -> D | None:
+        """The conversation's record, as ``read`` makes it from the stored JSON; None if none."""
         raw = self.redis.get(self._key(channel, "s", conversation))
-        return StoredSession.from_json(raw) if raw else None
+        return read(raw) if raw else None
 
     def delete(self, channel: str, conversation: str) -> None:
         self.redis.delete(self._key(channel, "s", conversation))
@@ -86,14 +66,14 @@ class SessionStore:
         self,
         channel: str,
         conversation: str,
-        stored: StoredSession,
+        record: Document,
         ttl: int,
         *,
         resume: tuple[str, ResumePoint | None, int] | None = None,
     ) -> None:
-        """Write the session and, in the same round trip, set or clear the phone's resume point."""
+        """Write the record and, in the same round trip, set or clear the phone's resume point."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self._key(channel, "s", conversation), stored.to_json(), ex=ttl)
+        pipe.set(self._key(channel, "s", conversation), record.to_json(), ex=ttl)
         if resume is not None:
             phone_hash, point, window = resume
             key = self._key(channel, "resume", phone_hash)

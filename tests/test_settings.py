@@ -355,15 +355,14 @@ def test_settings_cannot_be_changed_after_start_up(tmp_path: Path) -> None:
     assert GOOD_KEY not in repr(settings) and "phone_key" not in repr(settings)
 
 
-def test_only_channels_read_settings_by_path() -> None:
-    # settings/legacy.py is a temporary bridge for channels/ (issue 6): nothing new may use it.
+def test_nothing_reads_settings_by_path() -> None:
+    # Typed sections only: a path with a default in code is how defaults used to drift.
+    assert not hasattr(Settings, "get") and not hasattr(Settings, "section")
     pattern = re.compile(r"settings\.(get|section)\(")
     offenders = [
         str(path.relative_to(PROJECT_DIR))
         for path in PROJECT_DIR.rglob("*.py")
-        if not path.is_relative_to(PROJECT_DIR / "channels")
-        and not path.is_relative_to(PROJECT_DIR / "settings")
-        and ".venv" not in path.parts
+        if ".venv" not in path.parts
         and path.name != "test_settings.py"
         and pattern.search(path.read_text(encoding="utf-8"))
     ]

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from channels.africastalking.sms import STATUSES, parse_date
+from channels.africastalking.gateway import parse_date
+from channels.africastalking.sms import STATUSES
 from services import EXTENSION_KEY, Services
 from storage import operations
 from storage.models import OutboxMessage, OutboxStatus, SmsIncoming
@@ -79,8 +80,12 @@ def test_a_retried_incoming_id_changes_nothing(client: FlaskClient, services: Se
         ({"text": None}, "missing field(s): text"),
         ({"date": "yesterday"}, "date must be"),
         ({"date": "03/05/2017 06:04"}, "date must be"),
-        ({"id": "x" * 101}, "id is longer than 100 characters"),
-        ({"to": "9" * 40}, "to is longer than 32 characters"),
+        ({"id": "x" * 101}, "id is too long (at most 100 characters)"),
+        ({"to": "9" * 40}, "to is too long (at most 32 characters)"),
+        # The same rule as on USSD: an over-long code is refused, never silently cut.
+        ({"networkCode": "6" * 17}, "networkCode is too long (at most 16 characters)"),
+        ({"from": "+243" + "8" * 40}, "from is too long (at most 32 characters)"),
+        ({"text": "1" * 2001}, "text is too long (at most 2000 characters)"),
     ],
     ids=lambda value: str(value)[:30],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from channels.sessions import UssdSession
 from channels.ussd import MSG_TRY_AGAIN
-from menus.state import State
 from services import EXTENSION_KEY, Services
 from storage import operations
 from storage.models import Report, Reporter, UssdSessionLog
@@ -150,7 +151,7 @@ BAD_PAYLOADS: list[tuple[str, str | bytes, str | None, str]] = [
         "over-long text",
         "sessionId=S&phoneNumber=%2B243812345678&text=" + "1" * 2001,
         FORM,
-        "field 'text' is too long",
+        "text is too long (at most 2000 characters)",
     ),
     (
         "over-long sessionId",
@@ -162,7 +163,13 @@ BAD_PAYLOADS: list[tuple[str, str | bytes, str | None, str]] = [
         "over-long networkCode",
         "sessionId=S&phoneNumber=%2B243812345678&networkCode=" + "6" * 40,
         FORM,
-        "networkCode is too long",
+        "networkCode is too long (at most 16 characters)",
+    ),
+    (
+        "over-long phoneNumber",
+        "sessionId=S&phoneNumber=%2B243812345678" + "1" * 30,
+        FORM,
+        "phoneNumber is too long (at most 32 characters)",
     ),
 ]
 
@@ -266,11 +273,11 @@ def test_an_exact_repeat_gets_the_same_reply_and_changes_nothing(
     phone = Phone(client, "ATUid_repeat")
     phone.dial()
     first = phone.send("2", "1")
-    stored = services.sessions.load("ussd", "africastalking:ATUid_repeat")
+    stored = services.sessions.load("ussd", "africastalking:ATUid_repeat", UssdSession.from_json)
     assert stored is not None
     assert phone.post_text(phone.text) == first
-    again = services.sessions.load("ussd", "africastalking:ATUid_repeat")
-    assert again is not None and again.state == stored.state
+    again = services.sessions.load("ussd", "africastalking:ATUid_repeat", UssdSession.from_json)
+    assert again == stored
 
 
 def test_a_state_at_a_removed_node_restarts_the_conversation(
@@ -280,12 +287,10 @@ def test_a_state_at_a_removed_node_restarts_the_conversation(
     phone.dial()
     phone.send("2", "1")
     key = "africastalking:ATUid_removed"
-    stored = services.sessions.load("ussd", key)
+    stored = services.sessions.load("ussd", key, UssdSession.from_json)
     assert stored is not None
-    state = State.from_dict(stored.state)
-    state.node = "a_node_an_editor_removed"
-    stored.state = state.to_dict()
-    services.sessions.save("ussd", key, stored, 60)
+    removed = replace(stored, state=replace(stored.state, node="a_node_an_editor_removed"))
+    services.sessions.save("ussd", key, removed, 60)
     reply = phone.send("1")
     assert reply.startswith("CON Kufatilia: signaler un incident minier.")
 
@@ -478,6 +483,9 @@ def test_a_notification_for_an_unknown_session_has_no_last_node(
         ({"date": "2026-13-40 25:00:00"}, "date must be"),
         ({"status": ""}, "missing field(s): status"),
         ({"sessionId": ""}, "missing field(s): sessionId"),
+        # The same rule as for the USSD requests and SMS: identifiers and codes are never cut.
+        ({"sessionId": "s" * 129}, "sessionId is too long (at most 128 characters)"),
+        ({"networkCode": "6" * 17}, "networkCode is too long (at most 16 characters)"),
     ],
 )
 def test_malformed_notifications_get_400(
@@ -490,3 +498,13 @@ def test_malformed_notifications_get_400(
     assert "\n" not in text.rstrip("\n")
     with services.db.session() as session:
         assert session.scalar(select(func.count()).select_from(UssdSessionLog)) == 0
+
+
+def test_a_notification_keeps_long_free_text_cut_and_reads_either_date_format(
+    client: FlaskClient, services: Services
+) -> None:
+    event = _event(date="2026-11-24T09:31:05Z", errorMessage="E" * 900, lastAppResponse="R" * 600)
+    assert client.post(URL + "/events", data=event).status_code == 200
+    (log,) = _logs(services)
+    assert log.ended_at == datetime(2026, 11, 24, 9, 31, 5, tzinfo=UTC)
+    assert (log.error_message, log.last_response) == ("E" * 500, "R" * 500)

@@ -12,9 +12,8 @@ retryCount``; an unknown status is a 400.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from outbox import delivery
 from services import current_services
@@ -22,14 +21,22 @@ from storage import phones
 from storage.models import OutboxStatus
 from storage.sessions import SessionBusy
 
-from ..http import bad_request, form_fields, plain, require_token
-from ..sms import SmsService
-from ..turn import SmsDeliveryReport, SmsMessage
+from ..http import TEXT_LIMIT, Field, bad_request, plain, read_form
+from ..setup import current_channels
+from ..turn import SmsMessage
+from .gateway import (
+    DATE,
+    DATE_FORMATS,
+    GATEWAY,
+    NETWORK_CODE,
+    PHONE,
+    check_callback_token,
+    parse_date,
+)
 
 log = logging.getLogger(__name__)
-GATEWAY = "africastalking"
-MAX_ID = 100
-MAX_SHORTCODE = 32
+MESSAGE_ID = 100  # sms_incoming.message_id, outbox_messages.gateway_message_id
+SHORTCODE = 32  # sms_incoming.shortcode, outbox_messages.sender
 
 # AT's delivery statuses -> ours. Sent/Submitted/Buffered: on its way; Success: on the handset.
 STATUSES = {
@@ -43,93 +50,84 @@ STATUSES = {
     "Expired": OutboxStatus.FAILED,
 }
 
+INCOMING = (
+    Field("from", PHONE, required=True),
+    Field("to", SHORTCODE, required=True),
+    Field("id", MESSAGE_ID, required=True),
+    Field("date", DATE, required=True),
+    Field("text", TEXT_LIMIT, required=True, reporters_text=True),
+    Field("linkId", 100),
+    Field("networkCode", NETWORK_CODE),
+)
+DELIVERY = (
+    Field("id", MESSAGE_ID, required=True),
+    Field("status", 32, required=True),
+    Field("phoneNumber", PHONE),
+    Field("networkCode", NETWORK_CODE),
+    Field("retryCount", 10),
+    Field("failureReason", 200, cut=True),  # kept only for the record
+)
+
 blueprint = Blueprint("africastalking_sms", __name__)
-
-
-def _token() -> str:
-    return str(
-        current_services().settings.get("gateways", GATEWAY, "callback_token", default="") or ""
-    )
-
-
-def parse_date(value: str) -> datetime:
-    """AT's timestamp, in UTC; ``ValueError`` when it is not one."""
-    value = value.strip()
-    if len(value) < 19:
-        raise ValueError(value)
-    found = datetime.fromisoformat(value)  # 3.11 reads both "...T...Z" and "... ..."
-    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+blueprint.before_request(check_callback_token)
 
 
 @blueprint.post("/sms/africastalking/incoming")
 def incoming() -> Response:
-    require_token(_token())
-    fields = form_fields(("from", "to", "id", "date"), ("text", "linkId", "networkCode"))
+    fields = read_form(INCOMING)
     if isinstance(fields, str):
         return bad_request(fields)
-    if "text" not in request.form:
-        return bad_request("missing field(s): text")
-    message_id = fields["id"].strip()
-    if len(message_id) > MAX_ID:
-        return bad_request(f"id is longer than {MAX_ID} characters")
-    shortcode = fields["to"].strip()
-    if len(shortcode) > MAX_SHORTCODE:
-        return bad_request(f"to is longer than {MAX_SHORTCODE} characters")
     try:
         sent_at = parse_date(fields["date"])
     except ValueError:
-        return bad_request("date must be 'YYYY-MM-DDTHH:MM:SSZ' or 'YYYY-MM-DD HH:MM:SS' (UTC)")
+        return bad_request(f"date must be {DATE_FORMATS}")
     message = SmsMessage(
         gateway=GATEWAY,
-        message_id=message_id,
+        message_id=fields["id"],
         sender=fields["from"],
-        recipient=shortcode,
+        recipient=fields["to"],
         text=fields["text"],
         sent_at=sent_at,
-        network=fields["networkCode"].strip()[:16],
-        link_id=fields["linkId"].strip(),
+        network=fields["networkCode"],
+        link_id=fields["linkId"],
     )
     try:
-        result = SmsService(current_services()).handle(message)
+        result = current_channels().sms.handle(message)
     except phones.InvalidPhoneNumber:
         # Not a phone we could answer (an operator's alphanumeric sender, a truncated number):
         # a 200 ends AT's retries, which could never succeed; nothing is stored or sent.
         log.warning(
             "SMS %s ignored: sender %s is not a valid phone number",
-            message_id,
+            message.message_id,
             phones.mask(message.sender),
         )
         return plain("OK ignored: from is not a valid phone number\n")
     except SessionBusy:
-        log.warning("SMS %s: conversation busy, left for AT's retry", message_id)
+        log.warning("SMS %s: conversation busy, left for AT's retry", message.message_id)
         return plain("busy: please retry\n", 503)
     except Exception:
-        log.exception("SMS %s could not be handled; AT will retry it", message_id)
+        log.exception("SMS %s could not be handled; AT will retry it", message.message_id)
         return plain("temporarily unavailable: please retry\n", 503)
     return plain("OK duplicate\n" if result.duplicate else "OK\n")
 
 
 @blueprint.post("/sms/africastalking/delivery")
 def delivery_report() -> Response:
-    require_token(_token())
-    fields = form_fields(
-        ("id", "status"), ("phoneNumber", "networkCode", "failureReason", "retryCount")
-    )
+    fields = read_form(DELIVERY)
     if isinstance(fields, str):
         return bad_request(fields)
-    gateway_status = fields["status"].strip()
-    status = STATUSES.get(gateway_status)
+    status = STATUSES.get(fields["status"])
     if status is None:
-        return bad_request(f"unknown status '{gateway_status[:40]}'")
-    retries = fields["retryCount"].strip()
+        return bad_request(f"unknown status '{fields['status']}'")
+    retries = fields["retryCount"]
     if retries and not retries.isdigit():
         return bad_request("retryCount must be a number")
-    report = SmsDeliveryReport(
+    report = delivery.DeliveryReport(
         gateway=GATEWAY,
-        message_id=fields["id"].strip()[:MAX_ID],
+        message_id=fields["id"],
         status=status,
-        gateway_status=gateway_status,
-        failure_reason=fields["failureReason"].strip()[:200] or None,
+        gateway_status=fields["status"],
+        failure_reason=fields["failureReason"] or None,
         retry_count=int(retries) if retries else None,
     )
     try:

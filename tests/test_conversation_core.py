@@ -1,0 +1,135 @@
+"""The conversation core both channels share (channels/conversation.py), and what a turn costs:
+database statements and Redis round trips per USSD hop, and the outbox hand-off after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, select
+
+from channels import setup
+from outbox import dispatch
+from services import Services
+from storage import operations
+from storage.models import OutboxMessage
+
+from .phone import TO_CONFIRM_FR, Phone
+from .sms_support import Conversation, forget_queue
+
+
+@contextmanager
+def counted(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """Count SQL statements and Redis round trips (a pipeline is one) while the block runs."""
+    counts: dict[str, Any] = {"sql": 0, "redis": 0, "commands": []}
+
+    def statement(*_args: Any) -> None:
+        counts["sql"] += 1
+
+    client = services.redis
+    command = client.execute_command
+    make_pipeline = client.pipeline
+
+    def one_command(*args: Any, **kwargs: Any) -> Any:
+        counts["redis"] += 1
+        counts["commands"].append(args[0])
+        return command(*args, **kwargs)
+
+    def pipeline(*args: Any, **kwargs: Any) -> redis.client.Pipeline:
+        pipe = make_pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        def one_trip(*a: Any, **kw: Any) -> Any:
+            counts["redis"] += 1
+            return execute(*a, **kw)
+
+        monkeypatch.setattr(pipe, "execute", one_trip)
+        return pipe
+
+    monkeypatch.setattr(client, "execute_command", one_command)
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    event.listen(services.db.engine, "before_cursor_execute", statement)
+    try:
+        yield counts
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", statement)
+        monkeypatch.undo()
+
+
+def test_what_a_ussd_hop_costs(
+    client: FlaskClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis loads the lock's release script once per server: not a cost of every hop.
+    Phone(client, "ATUid_warm_up", number="+243812000999").dial()
+    phone = Phone(client, "ATUid_cost")
+    # The first hop: lock, session, resume point, save (one pipeline), unlock; the language.
+    with counted(services, monkeypatch) as first:
+        phone.dial()
+    assert (first["redis"], first["sql"]) == (5, 1), first
+    phone.send("2")
+    # A hop that writes nothing: four Redis round trips and no database at all.
+    with counted(services, monkeypatch) as middle:
+        phone.send("1")
+    assert (middle["redis"], middle["sql"]) == (4, 0), middle
+    phone.send(*TO_CONFIRM_FR[2:])
+    with counted(services, monkeypatch) as submit:
+        assert phone.send("1").startswith("END Merci")
+    assert submit["redis"] == 4 and submit["sql"] > 0
+
+
+def test_the_reply_is_handed_to_the_workers_only_after_the_commit(
+    app: Flask, client: FlaskClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed: list[tuple[list[int], int]] = []
+    enqueue = dispatch.enqueue
+
+    def enqueue_after_looking(services_: Services, ids: list[int]) -> int:
+        # A separate connection sees only committed rows.
+        with services_.db.engine.connect() as conn:
+            visible = conn.execute(select(OutboxMessage.id).where(OutboxMessage.id.in_(ids)))
+            handed.append((list(ids), len(visible.all())))
+        return enqueue(services_, ids)
+
+    monkeypatch.setattr(dispatch, "enqueue", enqueue_after_looking)
+    try:
+        Conversation(client, services).send("RIPOTI")
+    finally:
+        forget_queue(services)
+    ((ids, visible),) = handed
+    assert len(ids) == 1 and visible == 1
+
+
+def test_nothing_is_handed_over_when_the_turn_fails(
+    client: FlaskClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed: list[list[int]] = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda _services, ids: handed.append(list(ids)))
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(operations, "record_sms_incoming", broken)
+    status, _body, rows = Conversation(client, services).post("RIPOTI")
+    assert status == 503 and rows == [] and handed == []
+
+
+def test_the_channel_services_are_built_once_per_app(app: Flask) -> None:
+    channels = app.extensions[setup.EXTENSION_KEY]
+    setup.init_app(app)
+    assert app.extensions[setup.EXTENSION_KEY] is channels
+    assert channels.ussd.conversations is channels.sms.conversations is channels.conversations
+
+
+def test_the_caller_is_pseudonymised_once_and_never_shown(app: Flask, services: Services) -> None:
+    conversations = app.extensions[setup.EXTENSION_KEY].conversations
+    caller = conversations.caller("sms", "africastalking", "0812345678", "")
+    assert caller.phone == "+243812345678"
+    assert caller.phone_hash == services.vault.hash("+243812345678")
+    assert caller.network_code is None
+    assert "812345678" not in repr(caller)
+    assert caller.conversation_key("ATXid_1") == "sms:africastalking:ATXid_1"
