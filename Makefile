@@ -40,6 +40,7 @@ typecheck: install
 bench: install
 	$(BIN)/python bench/ussd_hop.py
 	$(BIN)/python bench/sms_hop.py
+	$(BIN)/python bench/tree_publish.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locales/messages.pot --no-location --omit-header .

@@ -15,15 +15,17 @@ from zoneinfo import ZoneInfo
 import redis
 from flask import current_app
 
+from menus.checker import TreeChecker
 from menus.datasets import Datasets, load_default_datasets
 from menus.i18n import Catalog
-from menus.registry import TreeRegistry, load_registry
+from menus.registry import TreeRegistry
 from settings import Settings
 from storage.db import Database
 from storage.phones import PhoneVault
 from storage.redis_store import connect
 from storage.references import generate
 from storage.sessions import SessionStore
+from storage.tree_versions import open_registry
 
 EXTENSION_KEY = "kufatilia"
 
@@ -52,6 +54,7 @@ class Services:
     catalog: Catalog
     datasets: Datasets
     trees: TreeRegistry
+    checker: TreeChecker  # how this service judges a tree (data lists, translations, limits)
     clock: Clock
     rng: random.Random | None = None  # None: references from the system's secure randomness
     extras: dict[str, object] = field(default_factory=dict)
@@ -75,18 +78,24 @@ def screen_limits(settings: Settings) -> list[int]:
 def build_services(settings: Settings) -> Services:
     catalog = Catalog.load()
     datasets = load_default_datasets()
-    trees = load_registry(tree_paths(settings), datasets, catalog, screen_limits(settings))
+    checker = TreeChecker(datasets, catalog, tuple(screen_limits(settings)))
+    # A broken seed file stops start-up before any connection is opened.
+    seeds = [(str(path), checker.read_file(path)[0]) for path in tree_paths(settings)]
     client = connect(settings.redis_url, settings.instance_path)
+    db = Database(settings.database_url)
+    clock = Clock(settings.timezone)
+    trees = open_registry(db, client, settings.redis_prefix, checker, seeds, clock.now())
     return Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         redis=client,
         sessions=SessionStore(client, settings.redis_prefix),
         vault=PhoneVault(settings.phone_key),
         catalog=catalog,
         datasets=datasets,
         trees=trees,
-        clock=Clock(settings.timezone),
+        checker=checker,
+        clock=clock,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from services import current_services
+from services import current_services, tree_paths
 from storage import migrate
+from storage.tree_versions import seed_trees
 
 
 def _url() -> str:
@@ -25,6 +26,16 @@ def upgrade(revision: str) -> None:
     """Bring the database to REVISION (default: the latest)."""
     migrate.upgrade(_url(), revision)
     click.echo(f"database at {revision}")
+    if migrate.is_current(_url()):
+        _seed_trees()
+
+
+def _seed_trees() -> None:
+    """Version 1 of each configured tree the database does not know yet (menus/trees/*.yaml)."""
+    services = current_services()
+    seeds = [(str(p), services.checker.read_file(p)[0]) for p in tree_paths(services.settings)]
+    for tree_id, version in seed_trees(services.db, seeds, services.clock.now()):
+        click.echo(f"tree '{tree_id}' version {version} seeded and published")
 
 
 @db.command("downgrade")

@@ -1,50 +1,297 @@
-"""``flask menus check``: validate menu trees as start-up does, and show editors' warnings."""
+"""``flask menus``: menu trees as versioned data, for operators and scripts.
+
+``check`` validates files and the published versions; ``versions`` lists a tree's versions;
+``import`` makes a draft from a YAML file (``--publish`` publishes it if it has no errors);
+``publish`` and ``rollback`` change the current version in one step; ``diff`` shows what changed
+between two versions; ``export`` writes a version as YAML that ``import`` reads back identical.
+Every process serving conversations follows a publish within about a second.
+"""
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from menus.checker import Judgement
+from menus.diff import diff_documents
+from menus.document import Document, to_json, to_yaml
 from menus.errors import TreeError
-from menus.loader import read_tree
-from menus.validate import validate
-from services import current_services, screen_limits, tree_paths
+from menus.loader import read_document
+from menus.problems import Problem
+from services import Services, current_services, tree_paths
+from storage import operations, queries
+
+from .table import echo_table
 
 
-@click.group("menus", help="Menu trees.")
+def _default_author() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in some containers
+        return "cli"
+
+
+BY = click.option(
+    "--by",
+    default=_default_author,
+    show_default="cli:<login>",
+    help="Who makes the change (kept with the version).",
+)
+
+
+@click.group("menus", help="Menu trees: versions, import, publish, rollback, diff, export.")
 def menus() -> None:
     pass
+
+
+def _echo_problems(problems: Iterable[Problem], *, err: bool = True) -> None:
+    for problem in problems:
+        prefix = "warning: " if problem.severity == "warning" else "  - "
+        click.echo(f"{prefix}{problem}", err=err and problem.severity == "error")
+
+
+def _echo_judgement(judgement: Judgement) -> None:
+    _echo_problems(judgement.warnings, err=False)
+    if judgement.errors:
+        click.echo(f"{len(judgement.errors)} problem(s):", err=True)
+        _echo_problems(judgement.errors)
+
+
+# check ----------------------------------------------------------------------------------------
 
 
 @menus.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def check(paths: tuple[Path, ...]) -> None:
-    """Validate PATHS (default: the configured trees) for every language and screen limit."""
+    """Validate PATHS (default: the seed files and every published version) for every language
+    and screen limit."""
     services = current_services()
+    checker = services.checker
     failed = False
-    limits = screen_limits(services.settings)
     for path in paths or tuple(tree_paths(services.settings)):
         try:
-            tree = read_tree(path)
+            document = read_document(path)
         except TreeError as exc:
             click.echo(str(exc), err=True)
             failed = True
             continue
-        problems = validate(tree, services.datasets, services.catalog, limits)
-        for warning in tree.warnings:
-            click.echo(f"warning: {warning}")
-        if problems:
-            failed = True
-            click.echo(f"{path}: {len(problems)} problem(s)", err=True)
-            for problem in problems:
-                click.echo(f"  - {problem}", err=True)
-        else:
-            click.echo(
-                f"{path}: tree '{tree.id}' v{tree.version} OK: {len(tree.nodes)} nodes, "
-                f"languages {', '.join(tree.languages)}, limits {limits}"
-            )
+        judgement = checker.judge(document, source=str(path))
+        failed |= _report(str(path), judgement, "v1")
+    if not paths:
+        with services.db.session() as session:
+            published = queries.published_versions(session)
+            for tree_id, version in sorted(published.items()):
+                stored = queries.tree_document(session, tree_id, version)
+                assert stored is not None  # published_versions just named it
+                judgement = queries.judge_document(session, checker, tree_id, version, stored)
+                name = f"database: {tree_id} version {version} (published)"
+                failed |= _report(name, judgement, f"v{version}")
     if failed:
         raise SystemExit(1)
+
+
+def _report(name: str, judgement: Judgement, version: str) -> bool:
+    """Print one tree's verdict; True when it failed."""
+    _echo_problems(judgement.warnings, err=False)
+    tree = judgement.tree
+    if tree is None or judgement.errors:
+        click.echo(f"{name}: {len(judgement.errors)} problem(s)", err=True)
+        _echo_problems(judgement.errors)
+        return True
+    limits = list(current_services().checker.limits)
+    click.echo(
+        f"{name}: tree '{tree.id}' {version} OK: {len(tree.nodes)} nodes, "
+        f"languages {', '.join(tree.languages)}, limits {limits}"
+    )
+    return False
+
+
+# versions -------------------------------------------------------------------------------------
+
+
+@menus.command("versions")
+@click.argument("tree_id")
+@with_appcontext
+def versions(tree_id: str) -> None:
+    """The versions of TREE_ID, oldest first, and which one is published."""
+    with current_services().db.session() as session:
+        found = queries.tree_versions(session, tree_id)
+    if not found:
+        raise click.ClickException(f"tree '{tree_id}' has no versions")
+    columns = [
+        ("version", 7),
+        ("status", 9),
+        ("rev", 3),
+        ("created", 16),
+        ("by", 14),
+        ("published", 16),
+        ("published_by", 14),
+        ("note", 40),
+    ]
+    echo_table(
+        columns,
+        (
+            {
+                "version": v.version,
+                "status": v.status,
+                "rev": v.revision,
+                "created": v.created_at.isoformat(" ", "minutes")[:16],
+                "by": v.created_by,
+                "published": v.published_at.isoformat(" ", "minutes")[:16]
+                if v.published_at
+                else "",
+                "published_by": v.published_by or "",
+                "note": v.note or "",
+            }
+            for v in found
+        ),
+    )
+
+
+# import, publish, rollback ---------------------------------------------------------------------
+
+
+@menus.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--publish", "then_publish", is_flag=True, help="Publish it too, if it has no errors."
+)
+@BY
+@with_appcontext
+def import_(path: Path, then_publish: bool, by: str) -> None:
+    """Make a new draft version from the YAML file PATH (its 'id' names the tree)."""
+    services = current_services()
+    try:
+        document = read_document(path)
+    except TreeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with services.db.transaction() as session:
+        tree_id = str(document.get("id") or "")
+        same = _identical_version(services, tree_id, document)
+        if same is not None:
+            click.echo(f"tree '{tree_id}': identical to version {same}; nothing imported")
+            return
+        try:
+            row = operations.create_draft(
+                session, document, by=by, now=services.clock.now(), note=f"imported from {path}"
+            )
+        except operations.TreeVersionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        judgement = queries.judge_document(
+            session, services.checker, row.tree_id, row.version, row.document
+        )
+        tree_id, version = row.tree_id, row.version
+    click.echo(f"tree '{tree_id}' version {version}: draft created (revision 1)")
+    _echo_judgement(judgement)
+    if then_publish:
+        if judgement.errors:
+            raise click.ClickException(
+                f"version {version} not published: fix its problems, then import it again"
+            )
+        _change(services, "publish", tree_id, version, by)
+
+
+@menus.command("publish")
+@click.argument("tree_id")
+@click.option("--version", "version", type=int, required=True, help="The draft to publish.")
+@BY
+@with_appcontext
+def publish(tree_id: str, version: int, by: str) -> None:
+    """Publish draft VERSION of TREE_ID: new conversations use it within a second."""
+    _change(current_services(), "publish", tree_id, version, by)
+
+
+@menus.command("rollback")
+@click.argument("tree_id")
+@click.option("--to", "version", type=int, required=True, help="A version published before.")
+@BY
+@with_appcontext
+def rollback(tree_id: str, version: int, by: str) -> None:
+    """Publish again an earlier VERSION of TREE_ID as the current one."""
+    _change(current_services(), "rollback", tree_id, version, by)
+
+
+def _change(services: Services, how: str, tree_id: str, version: int, by: str) -> None:
+    change = operations.publish_version if how == "publish" else operations.rollback_tree
+    try:
+        with services.db.transaction() as session:
+            previous = queries.published_versions(session).get(tree_id)
+            change(session, services.checker, tree_id, version, by=by, now=services.clock.now())
+    except operations.TreeVersionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    services.trees.announce()  # after the commit: every process re-reads within a second
+    was = f" (was version {previous})" if previous else ""
+    click.echo(f"tree '{tree_id}': version {version} is published{was}")
+
+
+def _identical_version(services: Services, tree_id: str, document: Document) -> int | None:
+    wanted = to_json(document)
+    with services.db.session() as session:
+        for info in reversed(queries.tree_versions(session, tree_id)):
+            stored = queries.tree_document(session, tree_id, info.version)
+            if stored is not None and to_json(stored) == wanted:
+                return info.version
+    return None
+
+
+# diff, export ---------------------------------------------------------------------------------
+
+
+def _document(services: Services, tree_id: str, version: int | None) -> tuple[int, Document]:
+    """A version's document; ``None`` means the published one."""
+    with services.db.session() as session:
+        if version is None:
+            version = queries.published_versions(session).get(tree_id)
+            if version is None:
+                raise click.ClickException(f"tree '{tree_id}' has no published version")
+        document = queries.tree_document(session, tree_id, version)
+    if document is None:
+        raise click.ClickException(f"tree '{tree_id}' has no version {version}")
+    return version, document
+
+
+@menus.command("diff")
+@click.argument("tree_id")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@with_appcontext
+def diff(tree_id: str, old: int, new: int) -> None:
+    """What changed in TREE_ID from version OLD to version NEW."""
+    services = current_services()
+    _, before = _document(services, tree_id, old)
+    _, after = _document(services, tree_id, new)
+    changes = diff_documents(before, after)
+    click.echo(f"tree '{tree_id}': version {old} -> {new}, {len(changes)} change(s)")
+    for change in changes:
+        click.echo(str(change))
+
+
+@menus.command("export")
+@click.argument("tree_id")
+@click.option("--version", "version", type=int, help="Default: the published version.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout."
+)
+@with_appcontext
+def export(tree_id: str, version: int | None, output: Path | None) -> None:
+    """Write a version of TREE_ID as YAML; `flask menus import` reads it back identical."""
+    services = current_services()
+    version, document = _document(services, tree_id, version)
+    with services.db.session() as session:
+        row = queries.tree_version(session, tree_id, version)
+        status = row.status if row is not None else "?"
+    header = (
+        f"Tree '{tree_id}', version {version} ({status}), exported by `flask menus export`.\n"
+        "Edit, then `flask menus import FILE` makes it a new draft version."
+    )
+    text = to_yaml(document, header=header)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"tree '{tree_id}' version {version} written to {output}")

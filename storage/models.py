@@ -6,7 +6,18 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -175,3 +186,42 @@ class OutboxMessage(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TreeVersion(Base):
+    """One version of a menu tree: its source document as the editor wrote it, and its status.
+
+    ``draft -> published -> archived``; an archived version can be published again (rollback).
+    The partial unique index makes "exactly one published version per tree" a rule of the
+    database, not a hope: a second published row cannot be committed, whoever writes it.
+    ``revision`` counts saves of a draft, so a save of a stale copy can be refused.
+    """
+
+    __tablename__ = "tree_versions"
+    __table_args__ = (
+        UniqueConstraint("tree_id", "version"),
+        CheckConstraint(
+            "status IN ('draft', 'published', 'archived')", name="ck_tree_versions_status"
+        ),
+        Index(
+            "uq_tree_versions_one_published",
+            "tree_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest publication
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))  # where it came from: a file, a rollback

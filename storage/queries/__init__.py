@@ -15,17 +15,37 @@ from .intake import (
     sms_incoming_seen,
 )
 from .outbox import outbox_counts, outbox_gateway_id_known, outbox_message, outbox_messages
+from .trees import (
+    VersionInfo,
+    codes_in_use,
+    judge_document,
+    latest_version,
+    published_versions,
+    tree_document,
+    tree_ids,
+    tree_version,
+    tree_versions,
+)
 
 __all__ = [
     "EXPORT_FIELDS",
+    "VersionInfo",
+    "codes_in_use",
     "export_row",
     "iter_reports",
+    "judge_document",
     "language_for",
+    "latest_version",
     "occurred_text",
     "outbox_counts",
     "outbox_gateway_id_known",
     "outbox_message",
     "outbox_messages",
+    "published_versions",
     "recent_reports",
     "sms_incoming_seen",
+    "tree_document",
+    "tree_ids",
+    "tree_version",
+    "tree_versions",
 ]

@@ -1,0 +1,265 @@
+"""Tree versions in the database: seeding, drafts, stale saves, publish and rollback, stable codes,
+retired codes, and a publish seen by another app instance within seconds."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from menus import problems as codes
+from menus.codes import codes_of
+from menus.document import Document
+from menus.problems import Problem
+from services import EXTENSION_KEY, Services
+from storage import operations, queries
+from storage.models import Report, TreeVersion
+
+from .conftest import Backend
+from .phone import TO_CONFIRM_FR, Phone, built_app
+from .trees_support import (
+    TREE,
+    changed,
+    default_document,
+    draft,
+    node,
+    option,
+    publish,
+    publish_document,
+    relabel_report_fr,
+    rollback,
+)
+
+
+def _statuses(services: Services) -> dict[int, str]:
+    with services.db.session() as session:
+        return {v.version: v.status for v in queries.tree_versions(session, TREE)}
+
+
+def _file_a_collapse(client: FlaskClient, services: Services) -> Report:
+    """A report of an accident (pit collapse) through USSD, on the published version."""
+    phone = Phone(client, f"ATUid_collapse_{time.monotonic_ns()}", number="+243990000401")
+    phone.dial()
+    phone.send(*TO_CONFIRM_FR)
+    assert phone.send("1").startswith("END ")
+    with services.db.session() as session:
+        report = session.scalars(select(Report).order_by(Report.id.desc())).first()
+    assert report is not None and report.subcategory == "accident.collapse"
+    return report
+
+
+# Seeding ------------------------------------------------------------------------------------
+
+
+def test_start_up_seeds_version_1_from_the_configured_file(services: Services) -> None:
+    with services.db.session() as session:
+        (info,) = queries.tree_versions(session, TREE)
+        stored = queries.tree_document(session, TREE, 1)
+    assert (info.version, info.status, info.revision, info.created_by) == (
+        1,
+        "published",
+        1,
+        "seed",
+    )
+    assert info.note is not None and info.note.endswith("incident.yaml")
+    assert stored == default_document()  # as written: "Français", not "Francais"
+    assert services.trees.current(TREE).version == 1
+
+
+def test_a_second_start_seeds_nothing(backend: Backend, tmp_path: Path, services: Services) -> None:
+    with built_app(backend, tmp_path / "second") as second:
+        assert second.extensions[EXTENSION_KEY].trees.current(TREE).version == 1
+    assert _statuses(services) == {1: "published"}
+
+
+# Publish, rollback, and the one published version -------------------------------------------------
+
+
+def test_publish_archives_the_previous_version_and_rollback_restores_it(
+    services: Services,
+) -> None:
+    version = draft(services, changed(relabel_report_fr))
+    assert _statuses(services) == {1: "published", 2: "draft"}
+    assert services.trees.current(TREE).version == 1  # a draft serves nobody
+
+    publish(services, version)
+    assert _statuses(services) == {1: "archived", 2: "published"}
+    assert services.trees.current(TREE).version == 2
+
+    rollback(services, 1)
+    assert _statuses(services) == {1: "published", 2: "archived"}
+    assert services.trees.current(TREE).version == 1
+
+
+def test_the_database_refuses_a_second_published_version(services: Services) -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    with pytest.raises(IntegrityError), services.db.transaction() as session:
+        session.add(
+            TreeVersion(
+                tree_id=TREE,
+                version=2,
+                status="published",
+                document=default_document(),
+                revision=1,
+                created_at=now,
+                created_by="test",
+                updated_at=now,
+                updated_by="test",
+            )
+        )
+    assert _statuses(services) == {1: "published"}
+
+
+@pytest.mark.parametrize(
+    ("how", "version", "message"),
+    [
+        ("publish", 1, "tree 'incident' version 1 is published, not a draft"),
+        ("rollback", 2, "tree 'incident' version 2 is draft: only a version published before"),
+        ("publish", 9, "tree 'incident' has no version 9"),
+    ],
+)
+def test_publish_and_rollback_refuse_the_wrong_version(
+    services: Services, how: str, version: int, message: str
+) -> None:
+    draft(services, changed(relabel_report_fr))
+    change = publish if how == "publish" else rollback
+    with pytest.raises(operations.TreeVersionError, match=message):
+        change(services, version)
+    assert _statuses(services) == {1: "published", 2: "draft"}
+
+
+def test_a_draft_with_errors_is_saved_but_not_published(services: Services) -> None:
+    def too_long(document: Document) -> None:
+        option(document, "sub_labour", "labour.forced")["label"]["en"] = "Forced " * 30
+
+    version = draft(services, changed(too_long))
+    with pytest.raises(operations.HasErrors) as raised:
+        publish(services, version)
+    assert raised.value.problems == [
+        Problem(
+            codes.SCREEN_TOO_LONG,
+            "screen does not fit in 160 characters (page 2)",
+            "sub_labour",
+            language="en",
+        )
+    ]
+    assert _statuses(services) == {1: "published", 2: "draft"}
+
+
+# Saving drafts ----------------------------------------------------------------------------
+
+
+def test_a_stale_save_is_refused_and_the_first_save_kept(services: Services) -> None:
+    version = draft(services, default_document())
+    first = changed(relabel_report_fr)
+    second = changed(lambda d: option(d, "main", "report")["label"].update(en="Report"))
+    now = services.clock.now()
+    with services.db.transaction() as session:
+        row = operations.save_draft(session, TREE, version, first, 1, by="ana", now=now)
+        assert row.revision == 2
+    with pytest.raises(operations.StaleRevision) as raised:
+        with services.db.transaction() as session:
+            operations.save_draft(session, TREE, version, second, 1, by="ben", now=now)
+    assert (raised.value.expected, raised.value.actual) == (1, 2)
+    assert "saved by someone else since you loaded it" in str(raised.value)
+    with services.db.session() as session:
+        stored = queries.tree_version(session, TREE, version)
+        assert stored is not None
+        assert (stored.document, stored.revision, stored.updated_by) == (first, 2, "ana")
+
+
+def test_only_a_draft_can_be_saved(services: Services) -> None:
+    with pytest.raises(operations.WrongStatus, match="version 1 is published: only a draft"):
+        with services.db.transaction() as session:
+            operations.save_draft(
+                session, TREE, 1, default_document(), 1, by="ana", now=services.clock.now()
+            )
+
+
+# Stable codes -------------------------------------------------------------------------------
+
+
+def _judge(services: Services, document: Document) -> list[Problem]:
+    with services.db.session() as session:
+        return queries.judge_document(session, services.checker, TREE, 2, document).errors
+
+
+def test_a_code_with_reports_cannot_be_removed_or_moved(
+    client: FlaskClient, services: Services
+) -> None:
+    def remove_collapse(document: Document) -> None:
+        node(document, "sub_accident")["options"].pop(0)
+
+    def move_collapse(document: Document) -> None:
+        moved = node(document, "sub_accident")["options"].pop(0)
+        node(document, "sub_violence")["options"].insert(0, moved)
+
+    assert _judge(services, changed(remove_collapse)) == []  # no report carries it yet
+    _file_a_collapse(client, services)
+    assert _judge(services, changed(remove_collapse)) == [
+        Problem(
+            codes.CODE_REMOVED,
+            "code 'accident.collapse' has reports and cannot be removed: "
+            "retire its option instead (retired: true)",
+            option="accident.collapse",
+        )
+    ]
+    assert _judge(services, changed(move_collapse)) == [
+        Problem(
+            codes.CODE_REUSED,
+            "code 'accident.collapse' has reports under 'accident'; "
+            "it cannot move under 'violence'",
+            "sub_violence",
+            "accident.collapse",
+        )
+    ]
+
+
+def test_a_retired_code_is_not_offered_but_old_reports_keep_it(
+    client: FlaskClient, services: Services
+) -> None:
+    old = _file_a_collapse(client, services)
+
+    def retire_collapse(document: Document) -> None:
+        option(document, "sub_accident", "accident.collapse")["retired"] = True
+
+    assert publish_document(services, changed(retire_collapse)) == 2
+    tree = services.trees.current(TREE)
+    offered = [o.value for o in tree.node("sub_accident").options]
+    assert "accident.collapse" not in offered
+    defined, _ = codes_of(tree)
+    assert defined["accident.collapse"].retired  # still known, with its labels
+
+    phone = Phone(client, "ATUid_retired", number="+243990000402")
+    phone.dial()
+    screen = phone.send("2", "1", "1")  # French, report, accident
+    assert screen.startswith("CON Accident : quel type ?\n1 Inondation\n")
+    with services.db.session() as session:
+        again = session.get(Report, old.id)
+    assert again is not None and again.subcategory == "accident.collapse"
+    assert again.tree_version == 1
+
+
+# Another process ----------------------------------------------------------------------------
+
+
+def test_another_app_instance_sees_a_publish_within_seconds(
+    backend: Backend, tmp_path: Path, services: Services
+) -> None:
+    prefix = services.sessions.prefix
+    with built_app(backend, tmp_path / "other", redis_prefix=prefix) as other_app:
+        other: Services = other_app.extensions[EXTENSION_KEY]
+        assert other.trees.current(TREE).version == 1
+        version = draft(services, changed(relabel_report_fr))
+        publish(services, version)
+        published_at = time.monotonic()
+        while other.trees.current(TREE).version != version:
+            assert time.monotonic() - published_at < 3, "the other instance never saw it"
+            time.sleep(0.01)
+        seen_after = time.monotonic() - published_at
+    assert seen_after <= other.trees.check_every + 0.5
