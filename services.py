@@ -17,9 +17,10 @@ from flask import current_app
 
 from menus.checker import TreeChecker
 from menus.datasets import Datasets, load_default_datasets
+from menus.document import Document
 from menus.i18n import Catalog
 from menus.registry import TreeRegistry
-from settings import Settings
+from settings import PROJECT_DIR, Settings
 from storage.db import Database
 from storage.phones import PhoneVault
 from storage.redis_store import connect
@@ -70,6 +71,15 @@ def tree_paths(settings: Settings) -> list[Path]:
     return list(settings.trees)
 
 
+def tree_seeds(settings: Settings, checker: TreeChecker) -> list[tuple[str, Document]]:
+    """(where from, document) of each configured seed file; a broken one raises ``TreeError``."""
+    seeds = []
+    for path in tree_paths(settings):
+        shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+        seeds.append((str(shown), checker.read_file(path)[0]))
+    return seeds
+
+
 def screen_limits(settings: Settings) -> list[int]:
     """Every screen limit a tree must fit: USSD's, each network's override, and SMS's segment."""
     return settings.screen_limits()
@@ -79,12 +89,15 @@ def build_services(settings: Settings) -> Services:
     catalog = Catalog.load()
     datasets = load_default_datasets()
     checker = TreeChecker(datasets, catalog, tuple(screen_limits(settings)))
-    # A broken seed file stops start-up before any connection is opened.
-    seeds = [(str(path), checker.read_file(path)[0]) for path in tree_paths(settings)]
+    seeds = tree_seeds(settings, checker)  # a broken one stops start-up before any connection
     client = connect(settings.redis_url, settings.instance_path)
     db = Database(settings.database_url)
     clock = Clock(settings.timezone)
-    trees = open_registry(db, client, settings.redis_prefix, checker, seeds, clock.now())
+    try:
+        trees = open_registry(db, client, settings.redis_prefix, checker, seeds, clock.now())
+    except Exception:
+        db.dispose()  # a published version that cannot serve: this process stops here
+        raise
     return Services(
         settings=settings,
         db=db,

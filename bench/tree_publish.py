@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ TREE = "incident"
 
 
 def watch(database_url: str, redis_url: str, prefix: str, instance: str) -> None:
-    """The other process: print when each new version is first served (until killed)."""
+    """The other process: print when each new version is first served, until stdin closes (so
+    that it ends normally and the embedded Redis it shares is shut down by its last user)."""
     from common import PHONE_KEY
 
     from app import create_app
@@ -47,16 +49,19 @@ def watch(database_url: str, redis_url: str, prefix: str, instance: str) -> None
             "PHONE_KEY": PHONE_KEY,
         }
     )
-    trees = app.extensions[EXTENSION_KEY].trees
+    services: Services = app.extensions[EXTENSION_KEY]
+    trees = services.trees
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     seen = trees.current(TREE).version
     print(f"ready {seen}", flush=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+    while not stop.is_set():
         version = trees.current(TREE).version
         if version != seen:
             seen = version
             print(f"seen {version} {time.time():.6f}", flush=True)
         time.sleep(0.001)  # a busy worker asks far more often; this only bounds the CPU
+    services.close()
 
 
 def _publish_next(services: Services, round_no: int) -> tuple[int, float]:
@@ -121,8 +126,13 @@ def run(label: str, database_url: str, redis_url: str, rounds: int, instance: Pa
                 assert line[:2] == ["seen", str(version)], line
                 delays.append(float(line[2]) - committed)
         finally:
-            watcher.kill()
-            watcher.wait()
+            assert watcher.stdin is not None
+            watcher.stdin.close()
+            try:
+                watcher.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+                watcher.wait()
         between, at_check = _check_cost(services)
     print(f"\n{label}: another process serves a publish after (s), {rounds} publishes")
     print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from services import current_services, tree_paths
+from services import current_services, tree_seeds
 from storage import migrate
 from storage.tree_versions import seed_trees
 
@@ -33,7 +33,7 @@ def upgrade(revision: str) -> None:
 def _seed_trees() -> None:
     """Version 1 of each configured tree the database does not know yet (menus/trees/*.yaml)."""
     services = current_services()
-    seeds = [(str(p), services.checker.read_file(p)[0]) for p in tree_paths(services.settings)]
+    seeds = tree_seeds(services.settings, services.checker)
     for tree_id, version in seed_trees(services.db, seeds, services.clock.now()):
         click.echo(f"tree '{tree_id}' version {version} seeded and published")
 

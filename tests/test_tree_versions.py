@@ -20,7 +20,7 @@ from services import EXTENSION_KEY, Services
 from storage import operations, queries
 from storage.models import Report, TreeVersion
 
-from .conftest import Backend
+from .conftest import Backend, make_app
 from .phone import TO_CONFIRM_FR, Phone, built_app
 from .trees_support import (
     TREE,
@@ -155,7 +155,11 @@ def test_a_draft_with_errors_is_saved_but_not_published(services: Services) -> N
 
 
 def test_a_stale_save_is_refused_and_the_first_save_kept(services: Services) -> None:
-    version = draft(services, default_document())
+    with services.db.transaction() as session:
+        started = operations.draft_from(session, TREE, 1, by="ana", now=services.clock.now())
+        version = started.version
+        assert (version, started.revision, started.note) == (2, 1, "from version 1")
+        assert started.document == default_document()
     first = changed(relabel_report_fr)
     second = changed(lambda d: option(d, "main", "report")["label"].update(en="Report"))
     now = services.clock.now()
@@ -263,3 +267,25 @@ def test_another_app_instance_sees_a_publish_within_seconds(
             time.sleep(0.01)
         seen_after = time.monotonic() - published_at
     assert seen_after <= other.trees.check_every + 0.5
+
+
+def test_a_version_too_long_for_a_stricter_process_never_serves_there(
+    backend: Backend, tmp_path: Path, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Published where the limit is 160, refused where a network's limit is 140: the stricter
+    process keeps serving version 1, and one starting afterwards refuses to start."""
+    strict = {"redis_prefix": services.sessions.prefix, "ussd": {"network_limits": {"63902": 140}}}
+
+    def long_label(document: Document) -> None:
+        option(document, "category", "other")["label"]["en"] = "Other: " + "o" * 120
+
+    with built_app(backend, tmp_path / "strict", **strict) as strict_app:
+        running: Services = strict_app.extensions[EXTENSION_KEY]
+        publish_document(services, changed(long_label))
+        assert services.trees.current(TREE).version == 2
+        running.trees.refresh(force=True)
+        assert running.trees.current(TREE).version == 1
+        assert "version 2 is published but cannot serve here; still serving 1" in caplog.text
+    with pytest.raises(ValueError, match=r"incident version 2 is invalid") as raised:
+        make_app(backend, tmp_path / "later", **strict)
+    assert "screen does not fit in 140 characters" in str(raised.value)

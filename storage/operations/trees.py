@@ -4,8 +4,8 @@ Each function runs inside the caller's transaction. After a publish or a rollbac
 caller calls ``services.trees.announce()`` so that every process follows within a second (it is
 not done here: a signal sent before the commit could be read before the change is visible).
 
-The editor's writes, in order: ``create_draft`` (a new version, usually a copy of the published
-one), ``save_draft`` (with the revision it loaded: a stale copy is refused, never merged),
+The editor's writes, in order: ``draft_from`` (a new draft copied from a version, usually the
+published one; ``create_draft`` from any document), ``save_draft`` (with the revision it loaded: a stale copy is refused, never merged),
 ``publish_version``, ``rollback_tree``. A draft with errors can be saved but not published.
 """
 
@@ -92,6 +92,16 @@ def create_draft(
     session.add(row)
     session.flush()
     return row
+
+
+def draft_from(
+    session: Session, tree_id: str, version: int, *, by: str, now: datetime
+) -> TreeVersion:
+    """A new draft holding a copy of ``version`` (usually the published one): where an edit starts."""
+    document = queries.tree_document(session, tree_id, version)
+    if document is None:
+        raise UnknownVersion(tree_id, version)
+    return create_draft(session, document, by=by, now=now, note=f"from version {version}")
 
 
 def save_draft(
