@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint typecheck bench translations settings-table clean
+.PHONY: install run test lint typecheck bench loadtest translations settings-table clean
 
 install: $(STAMP)
 
@@ -41,6 +41,13 @@ bench: install
 	$(BIN)/python bench/ussd_hop.py
 	$(BIN)/python bench/sms_hop.py
 	$(BIN)/python bench/tree_publish.py
+
+# Not part of `make test`: gunicorn + PostgreSQL (LOADTEST_DATABASE_URL, default database
+# kuf_loadtest on 127.0.0.1, created and reset) + a redis-server of its own + wrk; see
+# bench/loadtest/run.py.
+LOADTEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest
+loadtest: install
+	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BIN)/python bench/loadtest/run.py $(LOADTEST_ARGS)
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locales/messages.pot --no-location --omit-header .

@@ -1,0 +1,360 @@
+"""The load benchmark (``make loadtest``): this service against the stack it runs on, over HTTP.
+
+In one run, on the same gunicorn settings, PostgreSQL and a Redis server of its own:
+1. a bare Flask "hello" and the **minimal hop** (bench/loadtest/minimal.py: parse the form, one
+   Redis GET, one Redis SET, a short ``CON``), the ceiling of a stateless Flask + Redis design;
+2. this service, complete French report sessions walked hop after hop by wrk (sessions.lua, one
+   connection per wrk thread), as hops/s, latency percentiles, the submit hop's p50/p99, and the
+   ratio to the minimal hop and to hello;
+3. capacity, open loop: reporters who each hop every 5 s, in steps; the largest number served
+   with p99 < 100 ms (latency counted from when each hop was due, so a queue is not hidden);
+4. Redis memory per live session: ``MEMORY USAGE`` over 1,000 sessions paused mid-report.
+
+It fails loudly (exit 1) if any hop got a non-200, a screen was not ``CON``/``END``, or a session
+did not end with its seven-digit reference. Figures depend on the machine and on what else runs:
+compare the ratios, which are measured in the same run.
+
+    make loadtest
+    LOADTEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/kuf_load \\
+        .venv/bin/python bench/loadtest/run.py --duration 20 --capacity 2000,4000,5000,6000
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(PROJECT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from storage import migrate  # noqa: E402
+from tests.infra.redis_server import RedisServer, free_port  # noqa: E402
+
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest"
+PHONE_KEY = "loadtest-phone-key-0123456789-abcdefghij"
+THINK_MS = 5000
+HOPS = 11  # a complete report session: the dial and ten answers
+CAPACITY_P99_MS = 100.0
+# Mid-report for the memory figure: language, report, category, sub-category, province.
+PAUSED_AT = ["2", "1", "1", "1", "4"]
+
+
+class LoadtestFailed(RuntimeError):
+    pass
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+# Servers -------------------------------------------------------------------------------------
+
+
+def prepare_database(url: str) -> None:
+    """A clean schema of our own, migrated: create the database first if it does not exist."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+
+
+@dataclass(frozen=True)
+class Gunicorn:
+    workers: int
+    worker_class: str
+    threads: int
+
+    @contextmanager
+    def serve(self, target: str, env: dict[str, str], ready_path: str) -> Iterator[str]:
+        port = free_port()
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers", str(self.workers),
+            "--worker-class", self.worker_class,
+            "--threads", str(self.threads),
+            "--bind", f"127.0.0.1:{port}",
+            "--backlog", "4096",
+            # Longer than any pause between two hops on one wrk connection: a server that closes
+            # an idle connection while wrk waits out a delay makes wrk send two requests at once
+            # and pair their answers wrongly (a wrk limitation).
+            "--keep-alive", "300",
+            "--log-level", "warning",
+            "--pythonpath", str(HERE),
+            target,
+        ]  # fmt: skip
+        process = subprocess.Popen(command, cwd=PROJECT, env={**os.environ, **env})
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(base + ready_path, timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise LoadtestFailed(f"gunicorn {target} did not start")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# wrk ------------------------------------------------------------------------------------------
+
+
+def wrk(url: str, script: str, seconds: int, threads: int, *args: str) -> dict[str, Any]:
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(threads),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+    ]
+    command += ["-s", str(HERE / script), url, "--", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    found = re.search(r"^LOADTEST (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or found is None:
+        raise LoadtestFailed(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(found.group(1))
+    figures["rate"] = figures["requests"] / figures["seconds"]
+    return figures
+
+
+def check(label: str, figures: dict[str, Any], *, sessions: bool) -> None:
+    problems = []
+    if figures["non200"]:
+        problems.append(f"{figures['non200']} hops answered non-200")
+    if figures["bad"]:
+        problems.append(f"{figures['bad']} bad screens or sessions ({figures['first_bad']})")
+    if figures["timeouts"]:
+        problems.append(f"{figures['timeouts']} requests timed out")
+    if sessions and not figures["sessions"]:
+        problems.append("no session completed")
+    if problems:
+        raise LoadtestFailed(f"{label}: " + "; ".join(problems))
+
+
+def line(label: str, f: dict[str, Any], unit: str = "hops/s") -> str:
+    return (
+        f"  {label:22} {f['rate']:8.0f} {unit:6}  p50 {f['p50']:6.2f}  p90 {f['p90']:6.2f}  "
+        f"p99 {f['p99']:6.2f}  max {f['max']:7.2f} ms"
+    )
+
+
+# Redis memory per session ---------------------------------------------------------------------
+
+
+def post(base: str, form: dict[str, str]) -> str:
+    data = urllib.parse.urlencode(form).encode()
+    with urllib.request.urlopen(base + "/ussd/africastalking", data=data, timeout=10) as answer:
+        body: str = answer.read().decode()
+        if answer.status != 200 or not body.startswith("CON "):
+            raise LoadtestFailed(f"memory step: {answer.status} {body[:80]}")
+        return body
+
+
+def paused_sessions(base: str, count: int) -> None:
+    def walk(n: int) -> None:
+        inputs: list[str] = []
+        form = {
+            "sessionId": f"ATUid_mem_{n}",
+            "serviceCode": "*384*44135#",
+            "phoneNumber": f"+24399{n:07d}",
+            "networkCode": "63001",
+        }
+        post(base, {**form, "text": ""})
+        for answer in PAUSED_AT:
+            inputs.append(answer)
+            post(base, {**form, "text": "*".join(inputs)})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(walk, range(count)))
+
+
+def memory_per_session(server: RedisServer, count: int) -> dict[str, float]:
+    client = server.client()
+    by_kind: dict[str, int] = {}
+    for key in client.scan_iter(count=1000):
+        name = key.decode()
+        # kuf:ussd:s:<conversation> -> "ussd:s"; kuf:ussd:resume:<hash> -> "ussd:resume"
+        kind = ":".join(name.split(":")[1:3])
+        by_kind[kind] = by_kind.get(kind, 0) + int(client.memory_usage(key, samples=0) or 0)
+    return {kind: total / count for kind, total in sorted(by_kind.items())}
+
+
+# The run ------------------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=15, help="seconds per closed-loop run")
+    parser.add_argument("--threads", type=int, default=8, help="wrk threads = connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    # gthread, not sync: a sync worker blocks on a kept-alive connection that has not sent its
+    # next request yet, which the open-loop pacing does between every two hops. One thread per
+    # worker: more threads only fight over the GIL on two cores.
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
+    parser.add_argument("--worker-threads", type=int, default=1, help="gunicorn --threads")
+    parser.add_argument(
+        "--capacity",
+        default="1000,2000,3000,4000,5000,6000,8000",
+        help="open-loop steps (reporters); empty to skip",
+    )
+    parser.add_argument(
+        "--capacity-window",
+        type=int,
+        default=20,
+        help="seconds measured per open-loop step, after a warm-up of one session's length",
+    )
+    parser.add_argument("--capacity-connections", type=int, default=32)
+    parser.add_argument("--memory-sessions", type=int, default=1000)
+    args = parser.parse_args()
+
+    if shutil.which("wrk") is None:
+        raise LoadtestFailed("wrk is not installed (Debian: apt-get install wrk)")
+    database_url = os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_DATABASE)
+    server_model = Gunicorn(args.workers, args.worker_class, args.worker_threads)
+    revision = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT
+    ).stdout.strip()
+    say(f"loadtest at {revision}: {os.cpu_count()} cores, load average {load_average()}")
+    say(
+        f"gunicorn {args.workers} {args.worker_class} worker(s) x {args.worker_threads} thread(s); "
+        f"wrk {args.threads} threads x 1 connection; {args.duration} s per run"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp) / "redis") as redis_server:
+        prepare_database(database_url)
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_server.url(0),
+            "MINIMAL_REDIS_URL": redis_server.url(1),
+            "SECRET_KEY": "loadtest",
+            "PHONE_KEY": PHONE_KEY,
+            "KUFATILIA__LOG_LEVEL": "WARNING",
+            "KUFATILIA__INSTANCE_PATH": str(Path(tmp) / "instance"),
+        }
+        run = str(int(time.time()))
+        with server_model.serve("minimal:create_app()", env, "/hello") as base:
+            wrk(base + "/hello", "hello.lua", 3, args.threads)  # warm-up
+            hello = wrk(base + "/hello", "hello.lua", args.duration, args.threads)
+            check("hello", hello, sessions=False)
+            minimal = wrk(base, "sessions.lua", args.duration, args.threads, "minimal", run, "1")
+            check("minimal hop", minimal, sessions=True)
+        with server_model.serve("app:create_app()", env, "/health") as base:
+            wrk(base, "sessions.lua", 3, args.threads, "service", run + "w", "2")  # warm-up
+            service = wrk(base, "sessions.lua", args.duration, args.threads, "service", run, "3")
+            check("service", service, sessions=True)
+
+            say("\nclosed loop (each connection sends its next hop as soon as it has the answer)")
+            say(line("bare Flask hello", hello, "req/s"))
+            say(line("minimal hop", minimal))
+            say(line("service hop", service))
+            say(
+                f"  {'service submit hop':22} {'':15}  p50 {service['submit_p50']:6.2f}  "
+                f"{'':11}p99 {service['submit_p99']:6.2f} ms  ({service['submit_n']} sessions)"
+            )
+            say(
+                f"  ratio: service / minimal hop = {service['rate'] / minimal['rate']:.2f}; "
+                f"service / hello = {service['rate'] / hello['rate']:.2f}; "
+                f"minimal / hello = {minimal['rate'] / hello['rate']:.2f}"
+            )
+
+            steps = [int(s) for s in args.capacity.split(",") if s.strip()]
+            if steps:
+                say(
+                    f"\nopen loop: reporters hopping every {THINK_MS / 1000:.0f} s (p99 from due time)"
+                )
+                capacity = 0
+                for step, reporters in enumerate(steps):
+                    connections = min(args.capacity_connections, reporters)
+                    per_connection = max(1, round(reporters / connections))
+                    warmup = HOPS * THINK_MS // 1000
+                    figures = wrk(
+                        base, "sessions.lua", warmup + args.capacity_window, connections,
+                        "service", f"{run}c{reporters}", str(10 + step), str(THINK_MS),
+                        str(per_connection),
+                    )  # fmt: skip
+                    check(f"capacity {reporters}", figures, sessions=True)
+                    figures["rate"] = figures["counted"] / (figures["seconds"] - warmup)
+                    held = figures["p99"] < CAPACITY_P99_MS
+                    say(
+                        line(f"{connections * per_connection} reporters", figures)
+                        + ("" if held else "  <- p99 over 100 ms")
+                    )
+                    if held:
+                        capacity = connections * per_connection
+                    else:
+                        break
+                say(
+                    f"  capacity: {capacity} concurrent reporters with p99 < {CAPACITY_P99_MS:.0f} ms"
+                )
+
+            if args.memory_sessions:
+                redis_server.client().flushall()
+                paused_sessions(base, args.memory_sessions)
+                per_kind = memory_per_session(redis_server, args.memory_sessions)
+                say(
+                    f"\nRedis MEMORY USAGE per live session ({args.memory_sessions} paused mid-report)"
+                )
+                for kind, size in per_kind.items():
+                    say(f"  {kind:22} {size:7.0f} B")
+                say(f"  {'total':22} {sum(per_kind.values()):7.0f} B")
+    say(f"\nload average at the end: {load_average()}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except LoadtestFailed as failure:
+        print(f"\nLOADTEST FAILED: {failure}", file=sys.stderr, flush=True)
+        sys.exit(1)
