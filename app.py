@@ -89,6 +89,10 @@ def _is_gateway_url() -> bool:
 
 
 def register_health(app: Flask) -> None:
+    from ops import init_app as init_ops
+
+    init_ops(app)  # /healthz, /readyz, /metrics
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}

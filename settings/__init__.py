@@ -19,6 +19,7 @@ from .loading import (
 from .sections import (
     AfricasTalkingSettings,
     GatewaySettings,
+    OpsSettings,
     OutboxSettings,
     Settings,
     SmsSettings,
@@ -33,6 +34,7 @@ __all__ = [
     "AfricasTalkingSettings",
     "ConfigError",
     "GatewaySettings",
+    "OpsSettings",
     "OutboxSettings",
     "Settings",
     "SmsSettings",

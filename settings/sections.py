@@ -116,6 +116,14 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
+class OpsSettings:
+    """Who may read ``/metrics``: a bearer token, or a listed address (loopback by default)."""
+
+    metrics_token: str
+    metrics_allow: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with, typed and checked once, at start-up."""
 
@@ -134,6 +142,7 @@ class Settings:
     sms: SmsSettings
     outbox: OutboxSettings
     gateways: GatewaySettings
+    ops: OpsSettings
     secret_key: str = field(metadata=SECRET, repr=False)
     phone_key: str = field(metadata=SECRET, repr=False)
 

@@ -14,6 +14,7 @@ from .intake import (
     recent_reports,
     sms_incoming_seen,
 )
+from .ops import reports_by_channel
 from .outbox import outbox_counts, outbox_gateway_id_known, outbox_message, outbox_messages
 from .trees import (
     VersionInfo,
@@ -43,6 +44,7 @@ __all__ = [
     "outbox_messages",
     "published_versions",
     "recent_reports",
+    "reports_by_channel",
     "sms_incoming_seen",
     "tree_document",
     "tree_ids",

@@ -48,4 +48,5 @@ def outbox_counts(session: Session, ids: Sequence[int] | None = None) -> dict[Ou
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(list(ids)))
-    return {status: count for status, count in session.execute(query).tuples()}
+    # Rows unpack as typed tuples (Result.tuples() is deprecated since SQLAlchemy 2.1).
+    return {status: count for status, count in session.execute(query)}

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BINARY = "redis-server"
 
@@ -44,8 +46,14 @@ class RedisServer:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=2)
+    def client(self, timeout: float = 2.0) -> redis.Redis:
+        """A client that fails at once: redis-py's default retries would hide how long it took."""
+        return redis.Redis(
+            port=self.port,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
