@@ -22,11 +22,22 @@ def scrub(text: str) -> str:
 
 
 class ScrubbingFilter(logging.Filter):
+    _formatter = logging.Formatter()
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # Exception messages and tracebacks carry values too (a database error quotes the row it
+        # could not write, with the details a reporter typed). Format the traceback once here,
+        # scrubbed: every formatter reuses ``exc_text`` rather than formatting it again.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
 
 
