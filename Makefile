@@ -16,16 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-# The web server in the foreground and the outbox worker (it sends the SMS replies) in the
-# background. The worker starts once the server answers, so that both share the one embedded
-# Redis; when the server stops, the worker gets a moment to stop by itself, then SIGTERM.
+# The web server, the outbox worker (it sends the SMS replies) and, without REDIS_URL, the
+# embedded Redis: `flask dev` starts them and stops all three on Ctrl-C or SIGTERM.
 run: install
 	$(BIN)/flask --app app db upgrade
-	( until $(BIN)/python -c "import urllib.request as u; u.urlopen('http://$(HOST):$(PORT)/health', timeout=1)" 2>/dev/null; \
-	  do sleep 0.3; done; exec $(BIN)/flask --app app worker ) & worker=$$!; \
-	trap 'for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$worker 2>/dev/null || break; sleep 0.2; done; \
-	  kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	exec $(BIN)/flask --app app dev --host $(HOST) --port $(PORT)
 
 test: install lint typecheck
 	$(BIN)/python -m pytest

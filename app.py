@@ -9,27 +9,44 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import click
 from flask import Blueprint, Flask, Response, current_app, request
+from gunicorn.errors import AppImportError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.sansio.response import Response as BaseResponse
 
 from logging_setup import configure_logging
-from services import EXTENSION_KEY, build_services
-from settings import Settings, load_settings
+from menus.errors import TreeError
+from services import EXTENSION_KEY, Services, build_services
+from settings import ConfigError, Settings, load_settings
 from storage import migrate
 
 GATEWAYS = "gateways"
 
 
+class StartupError(click.ClickException, AppImportError):  # type: ignore[misc]  # gunicorn is untyped
+    """The service cannot start as configured: the reason, without a traceback, and the exit each
+    host expects. ``flask run`` and ``flask <command>`` (click) print ``Error: <reason>`` and exit
+    1; gunicorn prints the reason and stops ("App failed to load", exit 4) rather than restarting
+    workers that can never boot."""
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    settings = load_settings(test_config)
+    """The app, from config.yaml, KUFATILIA_CONFIG and the environment (``test_config`` last).
+
+    Raises ``StartupError`` for a wrong setting or a broken menu tree (the cause attached).
+    """
+    try:
+        settings = load_settings(test_config)
+    except ConfigError as exc:
+        raise StartupError(f"configuration: {exc}") from exc
     configure_logging(settings.log_level)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     # Web pages and their uploads (PO, CSV files) may be large; gateway requests are held to far
     # less in register_gateways.
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    app.extensions[EXTENSION_KEY] = build_services(settings)
+    app.extensions[EXTENSION_KEY] = _services(settings)
     if not migrate.is_current(settings.database_url):
         # Not fatal: `flask db upgrade` itself starts here. But say it before a reporter finds out.
         logging.getLogger(__name__).warning(
@@ -40,6 +57,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_health(app)
     register_commands(app)
     return app
+
+
+def _services(settings: Settings) -> Services:
+    try:
+        return build_services(settings)
+    except TreeError as exc:
+        # A tree's problems are listed one per line: more than one may need fixing.
+        raise StartupError(str(exc)) from exc
 
 
 def plain_error(error: HTTPException) -> BaseResponse:

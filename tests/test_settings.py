@@ -149,11 +149,22 @@ def test_production_without_secrets_refuses_to_start(
     assert not (tmp_path / "instance" / "secrets.json").exists()
 
 
+def test_production_names_everything_it_misses_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _load(tmp_path, {"KUFATILIA_ENV": "production"})
+    assert str(raised.value) == (
+        "production needs SECRET_KEY, PHONE_KEY, DATABASE_URL (PostgreSQL) and REDIS_URL in the "
+        "environment (PHONE_KEY: at least 32 random characters)"
+    )
+
+
 def test_production_needs_real_servers(tmp_path: Path) -> None:
     environ = {"KUFATILIA_ENV": "production", "SECRET_KEY": "s", "PHONE_KEY": GOOD_KEY}
-    with pytest.raises(ConfigError, match="production needs DATABASE_URL"):
+    with pytest.raises(
+        ConfigError, match=r"production needs DATABASE_URL \(PostgreSQL\) and REDIS_URL"
+    ):
         _load(tmp_path, environ)
-    with pytest.raises(ConfigError, match="REDIS_URL"):
+    with pytest.raises(ConfigError, match=r"production needs REDIS_URL in the environment$"):
         _load(tmp_path, {**environ, "DATABASE_URL": PG})
     settings = _load(tmp_path, {**environ, "DATABASE_URL": PG, "REDIS_URL": REDIS})
     assert settings.production
