@@ -12,9 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import StartupError
 from menus import problems as codes
 from menus.codes import codes_of
 from menus.document import Document
+from menus.errors import TreeError
 from menus.problems import Problem
 from services import EXTENSION_KEY, Services
 from storage import operations, queries
@@ -286,6 +288,8 @@ def test_a_version_too_long_for_a_stricter_process_never_serves_there(
         running.trees.refresh(force=True)
         assert running.trees.current(TREE).version == 1
         assert "version 2 is published but cannot serve here; still serving 1" in caplog.text
-    with pytest.raises(ValueError, match=r"incident version 2 is invalid") as raised:
+    # Start-up refuses (StartupError: the hosts show it without a traceback), the tree says why.
+    with pytest.raises(StartupError, match=r"incident version 2 is invalid") as raised:
         make_app(backend, tmp_path / "later", **strict)
+    assert isinstance(raised.value.__cause__, TreeError)
     assert "screen does not fit in 140 characters" in str(raised.value)
