@@ -43,9 +43,7 @@ MEMORY = ":seen"  # the key beside a conversation's, kept longer: see ``SmsMemor
 
 @dataclass(frozen=True)
 class SmsResult:
-    duplicate: bool
-    decision: Decision | None = None
-    reply: str | None = None
+    duplicate: bool  # a gateway's retry of a message already handled: nothing was done
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ class SmsService:
             ctx = self.conversations.context(self.settings.screen_limit, self.settings.max_length)
             answer = self._answer(decision, known, message, caller, texts, ctx)
             try:
-                reply, answer = self._commit(answer, message, caller, ctx)
+                answer = self._commit(answer, message, caller, ctx)
             except IntegrityError:
                 if self._seen(message):  # a copy handled elsewhere won the race
                     return SmsResult(duplicate=True)
@@ -130,7 +128,7 @@ class SmsService:
                 # The reply is committed and will be sent; only the next message may be misread.
                 log.exception("SMS %s: could not save the conversation state", message.message_id)
         log.info("SMS %s handled: %s", message.message_id, type(decision).__name__)
-        return SmsResult(duplicate=False, decision=decision, reply=reply)
+        return SmsResult(duplicate=False)
 
     # Reading what we know ----------------------------------------------------------------
 
@@ -156,7 +154,7 @@ class SmsService:
     def _vocabulary(self) -> tuple[Vocabulary, SmsTexts]:
         """The words, rebuilt only when a tree's current version changes (trees have keywords)."""
         trees = self.services.trees
-        versions = tuple((tree_id, trees.current(tree_id).version) for tree_id in trees.ids())
+        versions = tuple(sorted(trees.versions().items()))
         if self._words is None or self._words[0] != versions:
             languages = trees.current(self.default_tree).languages
             words = Vocabulary.build(
@@ -237,9 +235,9 @@ class SmsService:
 
     def _commit(
         self, answer: _Answer, message: SmsMessage, caller: Caller, ctx: Context
-    ) -> tuple[str, _Answer]:
+    ) -> _Answer:
         """The turn's transaction: the engine's events, the incoming id and the reply together.
-        Returns the reply and the answer as stored (a report's end screen shows its reference)."""
+        Returns the answer as stored (a report's end screen shows its reference)."""
         with self.conversations.transaction(caller) as writes:
             outcome = answer.outcome
             if outcome is not None and answer.tree is not None:
@@ -269,7 +267,7 @@ class SmsService:
                 sender=message.recipient or None,
                 idempotency_key=f"sms-reply:{message.gateway}:{message.message_id}",
             )
-        return reply, answer
+        return answer
 
     def _save(self, key: str, answer: _Answer, known: _Known, message: SmsMessage) -> None:
         outcome = answer.outcome
