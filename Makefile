@@ -45,7 +45,7 @@ loadtest: install
 	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BIN)/python bench/loadtest/run.py $(LOADTEST_ARGS)
 
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locales/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --ignore-dirs ".* ._ tests bench" -o locales/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
 
 # The README's table of settings, from config.yaml's values and comments.

@@ -17,6 +17,7 @@ import click
 from flask.cli import with_appcontext
 
 from menus.checker import Judgement
+from menus.datasets import transliterated_labels
 from menus.diff import diff_documents
 from menus.document import Document, to_json, to_yaml
 from menus.errors import TreeError
@@ -69,10 +70,18 @@ def _echo_judgement(judgement: Judgement) -> None:
 @with_appcontext
 def check(paths: tuple[Path, ...]) -> None:
     """Validate PATHS (default: the seed files and every published version) for every language
-    and screen limit."""
+    and screen limit.
+
+    Lists every text that transliteration to GSM-7 changes (tree texts, system strings, place
+    names), each as written and as sent: a lost accent can change a meaning.
+    """
     services = current_services()
     checker = services.checker
     failed = False
+    for lang, msgid, written, sent in services.catalog.transliterated():
+        click.echo(f"warning: locales/{lang} {msgid!r}: {written!r} is sent as {sent!r}")
+    for filename, written, sent in transliterated_labels():
+        click.echo(f"warning: menus/data/{filename}: {written!r} is sent as {sent!r}")
     for path in paths or tuple(tree_paths(services.settings)):
         try:
             document = read_document(path)

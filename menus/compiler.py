@@ -86,7 +86,11 @@ class _Reader:
                 self.warnings.append(
                     Problem(
                         codes.TRANSLITERATED,
-                        "transliterated to GSM-7: " + ", ".join(f"{c!r}->{r!r}" for c, r in pairs),
+                        # The whole text, as written and as sent: a changed letter can change
+                        # a meaning ("forêts" sent as "forets", drill bits).
+                        "transliterated to GSM-7: "
+                        + ", ".join(f"{c!r}->{r!r}" for c, r in pairs)
+                        + f" ({value!r} is sent as {gsm.to_gsm(value)!r})",
                         at.node,
                         at.option,
                         str(lang),
@@ -152,6 +156,14 @@ class _Reader:
         if not isinstance(retired, bool):
             self.problem(codes.BAD_FIELD, at.with_field("retired"), "retired must be true or false")
             retired = False
+        send_reference = raw.get("send_reference", False)
+        if not isinstance(send_reference, bool):
+            self.problem(
+                codes.BAD_FIELD,
+                at.with_field("send_reference"),
+                "send_reference must be true or false",
+            )
+            send_reference = False
         value = raw.get("value")
         option = Option(
             label=self.text(at.with_field("label"), raw.get("label")),
@@ -159,6 +171,7 @@ class _Reader:
             next=self.route(at, raw.get("next")),
             action=cast("Action | None", action),
             id=found_id,
+            send_reference=send_reference,
         )
         return option, retired
 
@@ -197,6 +210,22 @@ class _Reader:
             return default
         return value
 
+    def node_id(self, at: _Place, raw: dict[str, Any], name: str) -> str | None:
+        found = raw.get(name)
+        if found is not None and not isinstance(found, str):
+            self.problem(codes.BAD_FIELD, at.with_field(name), f"{name} must be a node id")
+            return None
+        return found
+
+    def templates(self, at: _Place, raw: dict[str, Any], name: str) -> tuple[str, ...]:
+        found = raw.get(name) or []
+        if not isinstance(found, list) or not all(isinstance(s, str) for s in found):
+            self.problem(
+                codes.BAD_FIELD, at.with_field(name), f"{name} must be a list of line templates"
+            )
+            return ()
+        return tuple(found)
+
     def node(self, raw: Any, index: int) -> Node | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
             self.problem(
@@ -223,14 +252,8 @@ class _Reader:
                 "params must be a mapping parameter -> answer key",
             )
             params = {}
-        summary = raw.get("summary") or []
-        if not isinstance(summary, list) or not all(isinstance(s, str) for s in summary):
-            self.problem(
-                codes.BAD_FIELD,
-                at.with_field("summary"),
-                "summary must be a list of line templates",
-            )
-            summary = []
+        summary = self.templates(at, raw, "summary")
+        discreet_summary = self.templates(at, raw, "discreet_summary")
         skip_raw = raw.get("skip")
         skip = self.option(node_id, skip_raw, None)[0] if skip_raw is not None else None
         offered, retired = self.options(node_id, raw.get("options"))
@@ -252,7 +275,10 @@ class _Reader:
             skip_token=str(raw.get("skip_token", "1")),
             source=raw.get("source"),
             params=tuple((str(k), str(v)) for k, v in params.items()),
-            summary=tuple(summary),
+            summary=summary,
+            discreet_summary=discreet_summary,
+            title=self.text(at.with_field("title"), raw.get("title"), required=False),
+            takes_text=self.node_id(at, raw, "takes_text"),
             retired=retired,
         )
 

@@ -17,3 +17,9 @@ class Context:
     limit: int = 160
     # SMS: a list that needs pages at ``limit`` may use one longer message (up to this) first.
     stretch_limit: int | None = None
+    # The conversation stays on the handset (SMS): the confirmation shows the tree's discreet
+    # summary, and the last message advises deleting the messages.
+    discreet: bool = False
+    # The deployment offers to send the reference by SMS: a confirmation's "send_reference"
+    # option is shown.
+    offer_sms_reference: bool = False

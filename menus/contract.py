@@ -26,7 +26,8 @@ class ReportKey:
     key: str
     required: bool
     kinds: tuple[NodeKind, ...]  # node kinds that may answer it
-    source: str | None = None  # a list node's data source (the report reads its items' extras)
+    # The data sources a list node may read (the report reads its items' extras).
+    sources: tuple[str, ...] = ()
     input_type: InputType | None = None
     values: tuple[str, ...] = ()  # for menus: the only values the report understands
     none_values: tuple[str, ...] = ()  # for lists: fixed options meaning "not in the list"
@@ -34,8 +35,13 @@ class ReportKey:
 
 CATEGORY = ReportKey("category", True, ("menu",))
 SUBCATEGORY = ReportKey("subcategory", False, ("menu",))
-PROVINCE = ReportKey("province", False, ("list",), source="provinces", none_values=("other",))
-TERRITORY = ReportKey("territory", False, ("list",), source="territories", none_values=("unknown",))
+# The eight mining provinces first, the eighteen others after "another province".
+PROVINCE = ReportKey(
+    "province", False, ("list",), sources=("provinces", "other_provinces"), none_values=("other",)
+)
+TERRITORY = ReportKey(
+    "territory", False, ("list",), sources=("territories",), none_values=("unknown",)
+)
 SITE = ReportKey("site", False, ("input",), input_type="text")
 WHEN = ReportKey(
     "when", False, ("menu",), values=(WHEN_TODAY, WHEN_YESTERDAY, WHEN_THIS_WEEK, WHEN_EARLIER)
@@ -73,8 +79,8 @@ def check_contract(tree: Tree) -> list[Problem]:
             wrong = None
             if node.kind not in spec.kinds:
                 wrong = f"a {' or '.join(spec.kinds)} node"
-            elif spec.source is not None and node.source != spec.source:
-                wrong = f"a list of '{spec.source}'"
+            elif spec.sources and node.source not in spec.sources:
+                wrong = "a list of " + " or ".join(f"'{name}'" for name in spec.sources)
             elif spec.input_type is not None and node.input_type != spec.input_type:
                 wrong = f"a {spec.input_type} input"
             if wrong is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import gsm
+from .names import Names
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -22,6 +23,11 @@ class Item:
     code: str
     label: str  # a proper name: the same in every language
     extra: dict[str, str] = field(default_factory=dict)
+    # The keys a typed name is compared with, made once when the data is loaded.
+    names: Names = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", Names.of([self.label]))
 
 
 class DataSource(Protocol):
@@ -73,16 +79,28 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def transliterated_labels(directory: Path = DATA_DIR) -> list[tuple[str, str, str]]:
+    """(file, name as written, name as sent) for each name GSM-7 changes ("Kasaï" -> "Kasai"):
+    the data's share of what ``flask menus check`` lists."""
+    found: list[tuple[str, str, str]] = []
+    for filename in ("provinces.csv", "territories.csv"):
+        for row in _read_csv(directory / filename):
+            sent = gsm.to_gsm(row["name"])
+            if sent != row["name"]:
+                found.append((filename, row["name"], sent))
+    return found
+
+
 def load_default_datasets(directory: Path = DATA_DIR) -> Datasets:
-    """Provinces and territoires of the eastern and southern mining provinces (public facts)."""
-    provinces = [
-        Item(
-            code=row["iso"],
-            label=gsm.to_gsm(row["name"]),
-            extra={"pcode": row["pcode"]},
-        )
-        for row in _read_csv(directory / "provinces.csv")
-    ]
+    """The DRC's provinces and their territoires (public facts, ``data/SOURCES.md``).
+
+    ``provinces`` are the eight eastern and southern mining provinces a reporter is offered first;
+    ``other_provinces`` the eighteen others, offered after "another province".
+    """
+    provinces: dict[str, list[Item]] = {}
+    for row in _read_csv(directory / "provinces.csv"):
+        item = Item(code=row["iso"], label=gsm.to_gsm(row["name"]), extra={"pcode": row["pcode"]})
+        provinces.setdefault(row["group"], []).append(item)
     territories = [
         Item(
             code=row["code"],
@@ -93,7 +111,8 @@ def load_default_datasets(directory: Path = DATA_DIR) -> Datasets:
     ]
     return Datasets(
         {
-            "provinces": StaticSource(provinces),
+            "provinces": StaticSource(provinces.get("east", [])),
+            "other_provinces": StaticSource(provinces.get("other", [])),
             "territories": StaticSource(territories, parameters=("province",)),
         }
     )

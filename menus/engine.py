@@ -29,7 +29,17 @@ from .moves import fresh_state
 from .state import State
 from .steps import Accepts, accepts, cancel, start, step, submitted
 from .tokens import BACK, HOME, MAX_CHOICES, MORE, NAVIGATION_TOKENS
-from .views import PLACEHOLDER, View, fixed_screen, hints, language_of, render, view
+from .views import (
+    PLACEHOLDER,
+    View,
+    change_view,
+    fixed_screen,
+    hints,
+    language_of,
+    questions,
+    render,
+    view,
+)
 
 __all__ = [
     "BACK",
@@ -55,10 +65,12 @@ __all__ = [
     "View",
     "accepts",
     "cancel",
+    "change_view",
     "fixed_screen",
     "fresh_state",
     "hints",
     "language_of",
+    "questions",
     "render",
     "start",
     "step",

@@ -26,6 +26,7 @@ class ReportSubmitted:
     tree_id: str
     tree_version: int
     answers: dict[str, dict[str, Any]]
+    send_reference: bool = False  # the reporter asked for the reference by SMS as well
 
 
 @dataclass(frozen=True)

@@ -25,24 +25,34 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
 class Catalog:
     """Translations of system strings per language, already transliterated to GSM-7."""
 
-    def __init__(self, translations: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self,
+        translations: dict[str, dict[str, str]],
+        written: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self._translations = translations
+        # The translations as the translator wrote them, before transliteration to GSM-7.
+        self._written = written if written is not None else translations
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR, domain: str = "messages") -> Catalog:
         translations: dict[str, dict[str, str]] = {}
+        written: dict[str, dict[str, str]] = {}
         if directory.is_dir():
             for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{domain}.po")):
                 lang = po_path.parent.parent.name
                 with po_path.open("rb") as handle:
                     catalog = read_po(handle, locale=lang)
                 messages: dict[str, str] = {}
+                originals: dict[str, str] = {}
                 for message in catalog:
                     usable = message.id and message.string and not message.fuzzy
                     if usable and isinstance(message.id, str) and isinstance(message.string, str):
                         messages[message.id] = gsm.to_gsm(message.string)
+                        originals[message.id] = message.string
                 translations[lang] = messages
-        return cls(translations)
+                written[lang] = originals
+        return cls(translations, written)
 
     @property
     def languages(self) -> list[str]:
@@ -55,6 +65,21 @@ class Catalog:
             if found:
                 return found
         return gsm.to_gsm(message)
+
+    def raw(self, language: str | None, message: str) -> str:
+        """The message in ``language`` as written, before transliteration (for editors)."""
+        return self._written.get(language or "", {}).get(message) or message
+
+    def transliterated(self) -> list[tuple[str, str, str, str]]:
+        """(language, msgid, as written, as sent) for each translation GSM-7 changes: the
+        catalog's share of what ``flask menus check`` lists."""
+        found: list[tuple[str, str, str, str]] = []
+        for lang in sorted(self._written):
+            for msgid, text in self._written[lang].items():
+                sent = self._translations[lang][msgid]
+                if sent != text:
+                    found.append((lang, msgid, text, sent))
+        return found
 
     def in_each(self, languages: tuple[str, ...] | list[str], message: str) -> str:
         """The message once per language, " / "-separated: for a reader whose language is unknown."""

@@ -10,18 +10,28 @@ from .i18n import N_
 
 MSG_MORE = N_("More")
 MSG_BACK = N_("Back")
-MSG_INVALID_CHOICE = N_("Invalid choice.")
+MSG_INVALID_CHOICE = N_("Type a number.")
 MSG_INVALID_ANSWER = N_("Invalid answer, please try again.")
 MSG_TOO_SHORT = N_("Too short, please write more.")
-MSG_TOO_LONG = N_("Too long: at most {max} characters.")
+MSG_SHORTENED = N_("Text cut to {max} letters.")
 MSG_INVALID_NUMBER = N_("Reply with a number.")
-MSG_INVALID_DATE = N_("Invalid date. Write DD/MM/YYYY.")
+MSG_INVALID_DATE = N_("Invalid date. Write day month year: 12 10 2026.")
 MSG_FUTURE_DATE = N_("That date is in the future.")
+MSG_DATE_AHEAD = N_("That day has not come yet this year. Write the year too: {example}")
 MSG_NO_MORE = N_("No more choices.")
+MSG_TYPE_ANSWER = N_("There is nothing more here. Type your answer.")
+MSG_KEEP = N_("Keep")
 MSG_RESUME = N_("You have an unfinished report.")
 MSG_CONTINUE = N_("Continue")
 MSG_START_AGAIN = N_("Start again")
 MSG_CANCELLED = N_("Report cancelled. Nothing was sent.")
+MSG_DISCARD = N_("Throw this report away? Nothing will be sent.")
+MSG_DISCARD_YES = N_("Yes, throw it away")
+MSG_DISCARD_NO = N_("No, go back")
+MSG_CHANGE = N_("Which answer do you want to change?")
+# Where the conversation stays on the handset (SMS): after the reference, and after a cancel.
+MSG_DELETE_AFTER_REFERENCE = N_("Then delete these messages.")
+MSG_DELETE = N_("Delete these messages.")
 
 # Every string above: the validator checks each has a translation in every language of a tree.
 SYSTEM_MESSAGES = (
@@ -30,13 +40,22 @@ SYSTEM_MESSAGES = (
     MSG_INVALID_CHOICE,
     MSG_INVALID_ANSWER,
     MSG_TOO_SHORT,
-    MSG_TOO_LONG,
+    MSG_SHORTENED,
     MSG_INVALID_NUMBER,
     MSG_INVALID_DATE,
     MSG_FUTURE_DATE,
+    MSG_DATE_AHEAD,
     MSG_NO_MORE,
+    MSG_TYPE_ANSWER,
+    MSG_KEEP,
     MSG_RESUME,
     MSG_CONTINUE,
     MSG_START_AGAIN,
     MSG_CANCELLED,
+    MSG_DISCARD,
+    MSG_DISCARD_YES,
+    MSG_DISCARD_NO,
+    MSG_CHANGE,
+    MSG_DELETE_AFTER_REFERENCE,
+    MSG_DELETE,
 )

@@ -9,7 +9,10 @@ transliterated to GSM-7; the untransliterated originals stay in the source docum
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
+
+from .names import Names
 
 if TYPE_CHECKING:
     from .problems import Problem
@@ -17,11 +20,12 @@ if TYPE_CHECKING:
 Text = dict[str, str]  # language code -> text
 NodeKind = Literal["language", "menu", "list", "input", "confirm", "end"]
 InputType = Literal["text", "number", "date"]
-Action = Literal["submit", "cancel", "language", "restart"]
+# ``change``: from the confirmation, a screen of the questions answered, to change one of them.
+Action = Literal["submit", "cancel", "language", "restart", "change"]
 
 NODE_KINDS: tuple[str, ...] = ("language", "menu", "list", "input", "confirm", "end")
 INPUT_TYPES: tuple[str, ...] = ("text", "number", "date")
-ACTIONS: tuple[str, ...] = ("submit", "cancel", "language", "restart")
+ACTIONS: tuple[str, ...] = ("submit", "cancel", "language", "restart", "change")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,15 @@ class Option:
     action: Action | None = None
     # Stable across edits (``menus.document.option_id``): PO files, diffs and problems use it.
     id: str = ""
+    # A "submit" that also sends the report's reference by SMS, for a reporter who may lose the
+    # end screen; offered only where the deployment allows it (``Context.offer_sms_reference``).
+    send_reference: bool = False
+    # The keys a typed name is compared with (every language's label), made once per compiled
+    # tree rather than on every request.
+    names: Names = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", Names.of(self.label.values()))
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,16 @@ class Node:
     params: tuple[tuple[str, str], ...] = ()  # data-source parameter -> answer key
     # confirm nodes: one line template per summary line, e.g. "{category}: {subcategory}"
     summary: tuple[str, ...] = ()
+    # ...and the lines shown instead where the conversation stays on the handset (SMS): no
+    # category words a searched phone would give away.
+    discreet_summary: tuple[str, ...] = ()
+    # menu nodes: a typed text that is none of the choices answers this text input instead,
+    # through the option that leads to it ("anything to add? 1 yes 2 no" takes the details
+    # typed straight away).
+    takes_text: str | None = None
+    # The question's name on the "change" screen. A node with a title starts a question there;
+    # nodes without one (a sub-category, a typed date) belong to the titled node before them.
+    title: Text = field(default_factory=dict)
     # Options retired by the editor: never offered, kept so that their codes keep their labels
     # for old reports and statistics.
     retired: tuple[Option, ...] = ()
@@ -96,3 +119,14 @@ class Tree:
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
+
+    @cached_property
+    def after_text(self) -> dict[str, int]:
+        """Nodes a typed text answer can lead to, with the longest ``max_length`` that leads
+        there: such a screen may open with "your text was cut to N letters"."""
+        found: dict[str, int] = {}
+        for node in self.nodes.values():
+            if node.kind == "input" and node.input_type == "text":
+                for branch in node.next:
+                    found[branch.goto] = max(found.get(branch.goto, 0), node.max_length)
+        return found

@@ -47,6 +47,7 @@ SUBMIT_NOT_TO_END = "submit_not_to_end"
 NO_LANGUAGE_NODE = "no_language_node"
 SEVERAL_LANGUAGE_NODES = "several_language_nodes"
 END_WITH_NEXT = "end_with_next"
+NO_TITLES = "no_titles"
 # Paths
 UNREACHABLE = "unreachable"
 NO_END = "no_end"

@@ -7,6 +7,9 @@ from typing import Any
 
 RESUME_NODE = "@resume"  # pseudo-node: "you have an unfinished report: 1 continue / 2 start again"
 CANCELLED_NODE = "@cancelled"  # pseudo-node: the conversation was cancelled by the reporter
+DISCARD_NODE = "@discard"  # pseudo-node: "throw this report away? 1 yes / 2 no, go back"
+CHANGE_NODE = "@change"  # pseudo-node: "which answer do you want to change?"
+PSEUDO_NODES = (RESUME_NODE, CANCELLED_NODE, DISCARD_NODE, CHANGE_NODE)
 
 
 @dataclass
@@ -31,6 +34,14 @@ class State:
     ended: bool = False
     reference: str | None = None
     resume: dict[str, Any] | None = None  # the snapshot offered at RESUME_NODE
+    # Answers the reporter went back over (``0``) or is changing, by node id: offered again
+    # ("1 keep: Kamituga") rather than lost, and kept without asking after a change.
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The reporter chose "change" on the confirmation: after the changed answer, the questions
+    # that follow keep their earlier answers and the conversation returns to the confirmation.
+    changing: bool = False
+    # A typed name matched several choices: the positions (in the node's choices) shown.
+    narrow: list[int] | None = None
 
     def values(self) -> dict[str, str]:
         """Answer key -> stored value (skipped answers are absent)."""
@@ -65,6 +76,9 @@ class State:
             "ended": self.ended,
             "reference": self.reference,
             "resume": self.resume,
+            "previous": {node: dict(entry) for node, entry in self.previous.items()},
+            "changing": self.changing,
+            "narrow": list(self.narrow) if self.narrow is not None else None,
         }
 
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from . import engine, gsm
@@ -21,7 +21,7 @@ from .errors import TreeError
 from .i18n import Catalog
 from .model import Node, Option, Route, Text, Tree
 from .problems import Problem
-from .state import CANCELLED_NODE, RESUME_NODE, Frame, State
+from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, Frame, State
 
 CONFIRM_SUMMARY_ROOM = 30  # septets a confirmation screen must leave for the summary
 REFERENCE_SAMPLE = "0000000"
@@ -64,6 +64,8 @@ def _texts(tree: Tree) -> Iterable[tuple[str, str | None, str, Text]]:
             yield node.id, None, "text", node.text
         if node.error:
             yield node.id, None, "error", node.error
+        if node.title:
+            yield node.id, None, "title", node.title
         for option in (*node.options, *node.retired):
             yield node.id, option.id, "label", option.label
         if node.skip is not None:
@@ -164,9 +166,33 @@ def _check_node(
             )
         if node.min_length > node.max_length:
             problem(codes.BAD_LENGTHS, "min_length is above max_length")
+    if node.takes_text is not None:
+        target = tree.nodes.get(node.takes_text)
+        if node.kind != "menu":
+            problem(codes.BAD_FIELD, "only a menu can take a typed text", field="takes_text")
+        elif target is None or target.kind != "input" or target.input_type != "text":
+            problem(
+                codes.BAD_FIELD,
+                f"takes_text must name a text input, not '{node.takes_text}'",
+                field="takes_text",
+            )
+        elif not any(b.goto == target.id for o in node.options for b in o.next):
+            problem(
+                codes.BAD_FIELD,
+                f"takes_text: no option leads to '{target.id}'",
+                field="takes_text",
+            )
     if node.kind == "confirm" and not any(o.action == "submit" for o in node.options):
         problem(codes.NO_SUBMIT, "a confirmation needs an option with action 'submit'")
     for option in node.options:
+        if option.send_reference and option.action != "submit":
+            problem(codes.BAD_FIELD, "only a 'submit' option can send the reference", option)
+        if option.action == "change" and not any(n.title for n in tree.nodes.values()):
+            problem(
+                codes.NO_TITLES,
+                "'change' lists the questions by their 'title', and no node has one",
+                option,
+            )
         if option.action == "submit":
             targets = [b.goto for b in option.next or node.next]
             if not targets or any(t in tree.nodes and tree.nodes[t].kind != "end" for t in targets):
@@ -176,7 +202,7 @@ def _check_node(
     if node.kind == "end" and (node.options or node.next):
         problem(codes.END_WITH_NEXT, "an end node has no options and no next")
     if node.kind == "confirm":
-        for template in node.summary:
+        for template in (*node.summary, *node.discreet_summary):
             for group in engine.PLACEHOLDER.findall(template):
                 for key in group.split("|"):
                     if key not in keys:
@@ -246,8 +272,12 @@ def _check_languages(tree: Tree, catalog: Catalog) -> list[Problem]:
     return problems
 
 
+KEEP_SAMPLE = "W" * 40  # an earlier answer offered to keep, longer than its preview
+
+
 def _sample_states(tree: Tree, node: Node, lang: str, datasets: Datasets) -> Iterable[State]:
-    """States that show every variant of ``node``'s screen (each data list the node can show)."""
+    """States that show every variant of ``node``'s screen (each data list the node can show,
+    and an input with an earlier answer to keep)."""
     back = [Frame(node=tree.start, page=0, answers=0)]
     if node.kind == "list" and node.source in datasets and node.params:
         for params in datasets.get(node.source).parameter_space():
@@ -259,17 +289,59 @@ def _sample_states(tree: Tree, node: Node, lang: str, datasets: Datasets) -> Ite
         yield State(tree.id, tree.version, node.id, lang, stack=list(back))
         return
     yield State(tree.id, tree.version, node.id, lang, stack=list(back))
+    if node.kind == "input":
+        earlier = {"key": node.key, "node": node.id, "value": KEEP_SAMPLE}
+        previous = {node.id: earlier}
+        yield State(tree.id, tree.version, node.id, lang, stack=list(back), previous=previous)
+
+
+def _overflow(
+    node_id: str, lang: str, shown: engine.View, hints: list[str | None], limit: int
+) -> list[Problem]:
+    for page in range(shown.pages()):
+        for hint in hints:
+            if shown.render(page, hint).overflow:
+                variant = f"page {page + 1}" + (f", re-ask {hint!r}" if hint else "")
+                message = f"screen does not fit in {limit} characters ({variant})"
+                return [Problem(codes.SCREEN_TOO_LONG, message, node_id, language=lang)]
+    return []
+
+
+def _check_confirm(
+    tree: Tree, node: Node, state: State, shown: engine.View, limit: int, catalog: Catalog
+) -> list[Problem]:
+    lang = state.language or tree.default_language
+    fixed = gsm.length(shown.render(0).text)
+    if limit - fixed < CONFIRM_SUMMARY_ROOM:
+        return [
+            Problem(
+                codes.CONFIRM_TOO_FULL,
+                f"question and options take {fixed} characters, leaving less "
+                f"than {CONFIRM_SUMMARY_ROOM} of {limit} for the summary",
+                node.id,
+                language=lang,
+            )
+        ]
+    return _overflow(node.id, lang, shown, list(engine.hints(tree, node, lang, catalog)), limit)
 
 
 def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int) -> list[Problem]:
     problems: list[Problem] = []
-    ctx = engine.Context(catalog=catalog, datasets=datasets, today=date(2000, 1, 1), limit=limit)
+    plain = engine.Context(catalog=catalog, datasets=datasets, today=date(2000, 1, 1), limit=limit)
+    # The same screens where the conversation stays on the handset (SMS: a discreet summary,
+    # advice to delete the messages), and with every option a deployment may offer.
+    variants = (
+        replace(plain, offer_sms_reference=True),
+        replace(plain, discreet=True, offer_sms_reference=True),
+    )
+    ctx = variants[0]
     for node in tree.nodes.values():
         for lang in tree.languages:
             if node.kind == "end":
-                state = State(tree.id, tree.version, node.id, lang, reference=REFERENCE_SAMPLE)
-                screen = engine.fixed_screen(tree, state, ctx)
-                problems += _too_long(node.id, lang, screen, limit)
+                for variant in variants:
+                    state = State(tree.id, tree.version, node.id, lang, reference=REFERENCE_SAMPLE)
+                    screen = engine.fixed_screen(tree, state, variant)
+                    problems += _too_long(node.id, lang, screen, limit)
                 continue
             for state in _sample_states(tree, node, lang, datasets):
                 try:
@@ -282,39 +354,42 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
                     )
                     break
                 if node.kind == "confirm":
-                    fixed = gsm.length(shown.render(0).text)
-                    if limit - fixed < CONFIRM_SUMMARY_ROOM:
-                        problems.append(
-                            Problem(
-                                codes.CONFIRM_TOO_FULL,
-                                f"question and options take {fixed} characters, leaving less "
-                                f"than {CONFIRM_SUMMARY_ROOM} of {limit} for the summary",
-                                node.id,
-                                language=lang,
-                            )
-                        )
+                    for variant in variants:
+                        shown = engine.view(tree, node, state, variant)
+                        problems += _check_confirm(tree, node, state, shown, limit, catalog)
                     continue
                 hints = [None, *engine.hints(tree, node, lang, catalog)]
-                for page in range(shown.pages()):
-                    for hint in hints:
-                        rendered = shown.render(page, hint)
-                        if rendered.overflow:
-                            variant = f"page {page + 1}" + (f", re-ask {hint!r}" if hint else "")
-                            problems.append(
-                                Problem(
-                                    codes.SCREEN_TOO_LONG,
-                                    f"screen does not fit in {limit} characters ({variant})",
-                                    node.id,
-                                    language=lang,
-                                )
-                            )
-                            break
+                found = _overflow(node.id, lang, shown, hints, limit)
+                problems += found
+                if found:
+                    break
+    problems += _check_system_screens(tree, catalog, variants, limit)
+    # A fault shared by both variants (USSD and SMS) is said once.
+    return list(dict.fromkeys(problems))
+
+
+def _check_system_screens(
+    tree: Tree, catalog: Catalog, variants: tuple[engine.Context, ...], limit: int
+) -> list[Problem]:
+    """The screens the engine adds to every tree: resume, throw away, cancelled, change."""
+    problems: list[Problem] = []
+    titled = [n for n in tree.nodes.values() if n.title]
     for lang in tree.languages:
         hint = catalog.gettext(lang, engine.MSG_INVALID_CHOICE)
-        for pseudo, shown_hint in ((RESUME_NODE, hint), (CANCELLED_NODE, None)):
-            state = State(tree.id, tree.version, pseudo, lang)
-            screen = engine.fixed_screen(tree, state, ctx, shown_hint)
-            problems += _too_long(pseudo, lang, screen, limit)
+        answered = [{"key": n.key, "node": n.id, "value": "x"} for n in titled]
+        for variant in variants:
+            for pseudo, shown_hint in (
+                (RESUME_NODE, hint),
+                (DISCARD_NODE, hint),
+                (CANCELLED_NODE, None),
+            ):
+                state = State(tree.id, tree.version, pseudo, lang, answers=list(answered))
+                screen = engine.fixed_screen(tree, state, variant, shown_hint)
+                problems += _too_long(pseudo, lang, screen, limit)
+        if titled:
+            state = State(tree.id, tree.version, CHANGE_NODE, lang, answers=answered)
+            shown = engine.change_view(tree, state, variants[0])
+            problems += _overflow(CHANGE_NODE, lang, shown, [None, hint], limit)
     return problems
 
 

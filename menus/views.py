@@ -13,32 +13,46 @@ from typing import Any
 from . import gsm
 from .context import Context
 from .datasets import Item
-from .dates import format_date
+from .dates import format_date, format_typed
 from .events import Screen
 from .i18n import Catalog
 from .messages import (
     MSG_BACK,
     MSG_CANCELLED,
+    MSG_CHANGE,
     MSG_CONTINUE,
+    MSG_DATE_AHEAD,
+    MSG_DELETE,
+    MSG_DELETE_AFTER_REFERENCE,
+    MSG_DISCARD,
+    MSG_DISCARD_NO,
+    MSG_DISCARD_YES,
     MSG_FUTURE_DATE,
     MSG_INVALID_ANSWER,
     MSG_INVALID_CHOICE,
     MSG_INVALID_DATE,
     MSG_INVALID_NUMBER,
+    MSG_KEEP,
     MSG_MORE,
     MSG_NO_MORE,
     MSG_RESUME,
+    MSG_SHORTENED,
     MSG_START_AGAIN,
-    MSG_TOO_LONG,
     MSG_TOO_SHORT,
+    MSG_TYPE_ANSWER,
 )
 from .model import Node, Option, Text, Tree
 from .moves import fresh_state
+from .names import Names
 from .render import Footer, Layout, fit_lines, layout, page_count
-from .state import CANCELLED_NODE, RESUME_NODE, State
+from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, State
 from .tokens import BACK, MAX_CHOICES, MORE
 
 PLACEHOLDER = re.compile(r"\{([\w|]+)\}")  # {key} or {first|fallback}
+# How much of an earlier answer "1 Keep: ..." shows: enough to recognise it, little enough to fit.
+KEEP_PREVIEW = 24
+# Actions a typed name never picks: sending, throwing away and the change screen want a number.
+_NOT_BY_NAME = ("submit", "cancel", "change")
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,14 @@ class Choice:
     value: str | None
     option: Option | None = None
     item: Item | None = None
+
+    def names(self) -> Names | None:
+        """What a typed name is compared with; None for a choice only a number may pick."""
+        if self.item is not None:
+            return self.item.names
+        if self.option is not None:
+            return None if self.option.action in _NOT_BY_NAME else self.option.names
+        return Names.of([self.label])  # a language's own name
 
 
 def language_of(tree: Tree, state: State) -> str:
@@ -64,6 +86,7 @@ def list_params(node: Node, values: dict[str, str]) -> dict[str, str]:
 
 
 def choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
+    """Every choice the node offers in this state, before a typed name narrows them."""
     lang = language_of(tree, state)
     if node.kind == "language":
         return [Choice(label=tree.language_names[code], value=code) for code in tree.languages]
@@ -78,8 +101,31 @@ def choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
         found += [
             Choice(label=text_in(o.label, lang, tree), value=o.value, option=o)
             for o in node.options
+            if ctx.offer_sms_reference or not o.send_reference
         ]
     return found[:MAX_CHOICES]
+
+
+def shown_choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
+    """The choices on screen, numbered from 1: all of them, or those a typed name matched."""
+    found = choices(tree, node, state, ctx)
+    if state.narrow is None:
+        return found
+    return [found[i] for i in state.narrow if 0 <= i < len(found)]
+
+
+def keep_token(node: Node) -> str:
+    """The key that keeps an earlier typed answer: the first digit the skip option does not use."""
+    skip = node.skip_token if node.skip is not None else None
+    return next(str(d) for d in range(1, 10) if str(d) != skip)
+
+
+def kept(state: State, node: Node) -> dict[str, Any] | None:
+    """The earlier typed answer this input screen offers to keep, if any."""
+    if node.kind != "input":
+        return None
+    entry = state.previous.get(node.id)
+    return entry if entry is not None and not entry.get("skipped") else None
 
 
 def footer(ctx: Context, lang: str) -> Footer:
@@ -118,23 +164,42 @@ class View:
         )
 
 
+# The longest example a "write the year too" hint can show.
+DATE_EXAMPLE_SAMPLE = format_typed(28, 12, 2000)
+
+
+def date_ahead_hint(catalog: Catalog, lang: str, example: str) -> str:
+    return catalog.gettext(lang, MSG_DATE_AHEAD).replace("{example}", example)
+
+
+def shortened_hint(catalog: Catalog, lang: str, max_length: int) -> str:
+    return catalog.gettext(lang, MSG_SHORTENED).replace("{max}", str(max_length))
+
+
 def hints(tree: Tree, node: Node, lang: str, catalog: Catalog) -> list[str]:
-    """Every re-ask hint this node can show, in ``lang``."""
-    if node.kind == "input":
-        messages = [
-            MSG_TOO_SHORT,
-            MSG_TOO_LONG,
-            MSG_INVALID_NUMBER,
-            MSG_INVALID_DATE,
-            MSG_FUTURE_DATE,
-            MSG_INVALID_ANSWER,
-        ]
-    elif node.kind == "language":
+    """Every hint this node can show above its question, in ``lang``."""
+    if node.kind == "language":
         # Whoever is choosing a language may read none of them yet.
         return [catalog.in_each(tree.languages, m) for m in (MSG_INVALID_CHOICE, MSG_NO_MORE)]
+    _ = catalog.gettext
+    if node.kind == "input":
+        found = [
+            _(lang, m)
+            for m in (
+                MSG_TOO_SHORT,
+                MSG_INVALID_NUMBER,
+                MSG_INVALID_DATE,
+                MSG_FUTURE_DATE,
+                MSG_INVALID_ANSWER,
+                MSG_TYPE_ANSWER,
+            )
+        ]
+        if node.input_type == "date":
+            found.append(date_ahead_hint(catalog, lang, DATE_EXAMPLE_SAMPLE))
     else:
-        messages = [MSG_INVALID_CHOICE, MSG_NO_MORE]
-    found = [catalog.gettext(lang, m).replace("{max}", str(node.max_length)) for m in messages]
+        found = [_(lang, MSG_INVALID_CHOICE), _(lang, MSG_NO_MORE)]
+    if node.id in tree.after_text:
+        found.append(shortened_hint(catalog, lang, tree.after_text[node.id]))
     if node.error:
         found.append(text_in(node.error, lang, tree))
     return found
@@ -155,18 +220,29 @@ def _effective_limit(
     return ctx.limit
 
 
+def _input_lines(tree: Tree, node: Node, state: State, lang: str, ctx: Context) -> tuple[str, ...]:
+    lines: list[str] = []
+    if node.skip is not None:
+        lines.append(f"{node.skip_token} {text_in(node.skip.label, lang, tree)}")
+    earlier = kept(state, node)
+    if earlier is not None:
+        shown = gsm.truncate(display(tree, earlier, lang), KEEP_PREVIEW)
+        lines.append(f"{keep_token(node)} {ctx.catalog.gettext(lang, MSG_KEEP)}: {shown}")
+    return tuple(lines)
+
+
 def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = None) -> View:
     lang = language_of(tree, state)
     foot = footer(ctx, lang)
-    back = bool(state.stack)
+    back = bool(state.stack) or state.narrow is not None
     header = text_in(node.text, lang, tree) if node.text else ""
     lines: tuple[str, ...]
     if node.kind == "input":
-        skip = node.skip
-        lines = (f"{node.skip_token} {text_in(skip.label, lang, tree)}",) if skip else ()
+        lines = _input_lines(tree, node, state, lang, ctx)
     else:
         lines = tuple(
-            f"{n} {choice.label}" for n, choice in enumerate(choices(tree, node, state, ctx), 1)
+            f"{n} {choice.label}"
+            for n, choice in enumerate(shown_choices(tree, node, state, ctx), 1)
         )
     if node.kind == "confirm":
         # The summary shrinks (free text first) so that the question and its options stay whole.
@@ -178,6 +254,38 @@ def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = 
     reserve = _reserve(tree, node, lang, header, ctx)
     limit = _effective_limit(header, lines, foot, back, reserve, ctx)
     return View(header=header, lines=lines, back=back, footer=foot, limit=limit, reserve=reserve)
+
+
+# The change screen ---------------------------------------------------------------------------
+
+
+def questions(tree: Tree, state: State) -> list[Node]:
+    """The questions answered so far, in the order they were asked: the titled nodes among the
+    answers (a sub-category or a typed date belongs to the titled question before it)."""
+    found: list[Node] = []
+    for entry in state.answers:
+        node = tree.nodes.get(entry.get("node", ""))
+        if node is not None and node.title and node not in found:
+            found.append(node)
+    return found
+
+
+def change_view(tree: Tree, state: State, ctx: Context) -> View:
+    lang = language_of(tree, state)
+    lines = tuple(
+        f"{n} {text_in(node.title, lang, tree)}" for n, node in enumerate(questions(tree, state), 1)
+    )
+    hint = ctx.catalog.gettext(lang, MSG_INVALID_CHOICE)
+    header = ctx.catalog.gettext(lang, MSG_CHANGE)
+    reserve = max(0, gsm.length(hint) - gsm.length(header))
+    return View(
+        header=header,
+        lines=lines,
+        back=True,
+        footer=footer(ctx, lang),
+        limit=ctx.limit,
+        reserve=reserve,
+    )
 
 
 # Answers as the reporter reads them back -------------------------------------------------
@@ -222,8 +330,9 @@ def _filler(shown: dict[str, str]) -> Callable[[re.Match[str]], str]:
 def summary_lines(tree: Tree, node: Node, state: State, ctx: Context) -> list[str]:
     lang = language_of(tree, state)
     entries = state.entries()
+    templates = node.discreet_summary if ctx.discreet and node.discreet_summary else node.summary
     out: list[str] = []
-    for template in node.summary:
+    for template in templates:
         groups = PLACEHOLDER.findall(template)
         shown = {group: _first_shown(tree, entries, group, lang) for group in groups}
         if groups and not any(shown.values()):
@@ -240,19 +349,34 @@ def summary_lines(tree: Tree, node: Node, state: State, ctx: Context) -> list[st
 
 
 def fixed_screen(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> Screen | None:
-    """The screens that are not laid out in pages (the resume offer, the cancellation, an end),
-    untruncated, so that the validator can tell whether they fit; None for any other node."""
+    """The screens that are not laid out in pages (the resume offer, the cancellation and its
+    question, an end), untruncated, so that the validator can tell whether they fit; None for
+    any other node."""
     lang = language_of(tree, state)
     _ = ctx.catalog.gettext
+    lines: list[str]
     if state.node == RESUME_NODE:
         lines = [_(lang, MSG_RESUME), f"1 {_(lang, MSG_CONTINUE)}", f"2 {_(lang, MSG_START_AGAIN)}"]
         return Screen(text="\n".join([hint, *lines] if hint else lines), end=False)
+    if state.node == DISCARD_NODE:
+        lines = [
+            _(lang, MSG_DISCARD),
+            f"1 {_(lang, MSG_DISCARD_YES)}",
+            f"2 {_(lang, MSG_DISCARD_NO)}",
+        ]
+        return Screen(text="\n".join([hint, *lines] if hint else lines), end=False)
     if state.node == CANCELLED_NODE:
-        return Screen(text=_(lang, MSG_CANCELLED), end=True)
+        lines = [_(lang, MSG_CANCELLED)]
+        if ctx.discreet and state.answers:
+            lines.append(_(lang, MSG_DELETE))
+        return Screen(text="\n".join(lines), end=True)
     node = tree.nodes.get(state.node)
     if node is not None and node.kind == "end":
-        text = text_in(node.text, lang, tree).replace("{reference}", state.reference or "-")
-        return Screen(text=gsm.to_gsm(text), end=True)
+        text = gsm.to_gsm(text_in(node.text, lang, tree))
+        if ctx.discreet:
+            advice = MSG_DELETE_AFTER_REFERENCE if "{reference}" in text else MSG_DELETE
+            text = f"{text}\n{_(lang, advice)}"
+        return Screen(text=text.replace("{reference}", state.reference or "-"), end=True)
     return None
 
 
@@ -260,6 +384,8 @@ def render(tree: Tree, state: State, ctx: Context, hint: str | None = None) -> S
     fixed = fixed_screen(tree, state, ctx, hint)
     if fixed is not None:
         return Screen(text=gsm.truncate(fixed.text, ctx.limit), end=fixed.end)
+    if state.node == CHANGE_NODE:
+        return Screen(text=change_view(tree, state, ctx).render(state.page, hint).text, end=False)
     node = tree.nodes.get(state.node)
     if node is None:
         # The node no longer exists (a tree edit): show the screen ``step`` restarts on.

@@ -18,8 +18,9 @@ from services import EXTENSION_KEY, Services
 from .conftest import Backend, make_app
 
 URL = "/ussd/africastalking"
-# French: language, report, accident, collapse, Ituri, Djugu, site, this week, details.
-TO_CONFIRM_FR = ["2", "1", "1", "1", "1", "2", "Mongbwalu", "3", "Deux blessés au puits"]
+# French: language, report, accident, collapse, Ituri, Djugu, site, this week, something to add,
+# the details.
+TO_CONFIRM_FR = ["2", "1", "1", "1", "1", "2", "Mongbwalu", "3", "1", "Deux blessés au puits"]
 
 
 def check_reply(body: str, limit: int = 160) -> None:

@@ -32,8 +32,8 @@ DEFAULT_TREE = Path(__file__).resolve().parents[1] / "menus" / "trees" / "incide
 TODAY = date(2026, 11, 24)
 
 # French, from the language question to the confirmation: accident / collapse / Ituri / Djugu /
-# a site / this week / details.
-TO_CONFIRM_FR = ["2", "1", "1", "1", "1", "2", "Mongbwalu", "3", "Deux blessés"]
+# a site / this week / something to add / details.
+TO_CONFIRM_FR = ["2", "1", "1", "1", "1", "2", "Mongbwalu", "3", "1", "Deux blessés"]
 
 
 @pytest.fixture(scope="module")
@@ -129,14 +129,15 @@ def test_a_complete_report_emits_report_submitted_with_codes(tree: Tree, ctx: Co
     confirm, done = outcomes[-2], outcomes[-1]
     assert confirm.state.node == "confirm"
     assert lines(confirm) == [
-        "Confirmez :",
+        "Vérifiez :",
         "Accident: Éboulement",
         "Djugu, Ituri",
         "Mongbwalu",
         "Cette semaine",
         "Deux blessés",
         "1 Envoyer",
-        "2 Annuler",
+        "2 Modifier",
+        "3 Ne pas envoyer",
         "0 Retour",
     ]
     (event,) = done.events
@@ -150,6 +151,7 @@ def test_a_complete_report_emits_report_submitted_with_codes(tree: Tree, ctx: Co
         "territory": "CD5405",
         "site": "Mongbwalu",
         "when": "this_week",
+        "add_details": "yes",
         "details": "Deux blessés",
     }
     assert event.answers["province"]["pcode"] == "CD54"
@@ -158,8 +160,10 @@ def test_a_complete_report_emits_report_submitted_with_codes(tree: Tree, ctx: Co
     assert done.state.ended
     assert done.state.reference == REFERENCE
     assert done.screen.text == (
-        "Merci ! Rapport recu. Son numéro : 4000001. Gardez-le pour suivre le rapport."
+        "Merci ! Alerte enregistrée. Numéro : 4000001. Gardez-le en secret. "
+        "Des organisations locales vont la suivre."
     )
+    assert not event.send_reference
 
 
 def test_a_submission_is_shown_once_storage_gives_its_reference(tree: Tree, ctx: Context) -> None:
@@ -171,7 +175,9 @@ def test_a_submission_is_shown_once_storage_gives_its_reference(tree: Tree, ctx:
     assert [type(e) for e in submit.events] == [ReportSubmitted]
     shown = engine.submitted(tree, submit.state, "1234567", ctx)
     assert shown.screen == Screen(
-        "Merci ! Rapport recu. Son numéro : 1234567. Gardez-le pour suivre le rapport.", end=True
+        "Merci ! Alerte enregistrée. Numéro : 1234567. Gardez-le en secret. "
+        "Des organisations locales vont la suivre.",
+        end=True,
     )
     assert shown.state.reference == "1234567" and shown.events == ()
     assert submit.state.reference is None  # the step's own state is left alone
@@ -185,7 +191,7 @@ def test_an_ended_conversation_ignores_further_input(tree: Tree, ctx: Context) -
 
 
 def test_an_earlier_date_is_stored_as_iso_and_shown_day_first(tree: Tree, ctx: Context) -> None:
-    inputs = ["3", "1", "2", "1", "1", "1", "1", "4", "12/05/2026", "1"]
+    inputs = ["3", "1", "2", "1", "1", "1", "1", "4", "12/05/2026", "2"]
     outcome = last(tree, ctx, inputs)
     assert outcome.state.node == "confirm"
     assert outcome.state.values()["date"] == "2026-05-12"
@@ -194,27 +200,29 @@ def test_an_earlier_date_is_stored_as_iso_and_shown_day_first(tree: Tree, ctx: C
 
 
 def test_skipped_answers_leave_the_summary(tree: Tree, ctx: Context) -> None:
-    # English, "Other" category (no sub-category), "Another province", site "don't know".
-    outcome = last(tree, ctx, ["3", "1", "8", "9", "1", "1", "1"])
+    # English, "Other" category (no sub-category), "Another province" then "don't know", site
+    # "don't know", nothing to add.
+    outcome = last(tree, ctx, ["3", "1", "8", "9", "19", "1", "1", "2"])
     assert outcome.state.node == "confirm"
     assert outcome.state.entries()["site"]["skipped"] is True
     assert "site" not in outcome.state.values()
     assert lines(outcome) == [
-        "Please confirm:",
+        "Please check:",
         "Other",
-        "Another province",
+        "Don't know",
         "Today",
         "1 Send",
-        "2 Cancel",
+        "2 Change",
+        "3 Don't send",
         "0 Back",
     ]
 
 
 def test_cancel_emits_cancelled_and_ends(tree: Tree, ctx: Context) -> None:
-    outcome = last(tree, ctx, [*TO_CONFIRM_FR, "2"])
-    assert outcome.events == (Cancelled(answered=7),)
+    outcome = last(tree, ctx, [*TO_CONFIRM_FR, "3", "1"])
+    assert outcome.events == (Cancelled(answered=8),)
     assert outcome.screen.end
-    assert outcome.screen.text == "Rapport annulé. Rien n'a été envoyé."
+    assert outcome.screen.text == "Alerte annulée. Rien n'a été envoyé."
     assert outcome.state.ended
     assert not outcome.state.unfinished
 
@@ -229,34 +237,29 @@ def test_an_invalid_choice_reasks_with_a_hint(tree: Tree, ctx: Context, text: st
     assert outcome.events == (InvalidInput("category", text.strip()[:40]),)
     assert outcome.state == before.state
     # The hint takes the question's place when room is short; the numbered lines stay the same.
-    assert lines(outcome)[0] == "Choix non valide."
+    assert lines(outcome)[0] == "Tapez un numéro."
     assert lines(outcome)[1:] == lines(before)[1:]
     assert gsm.length(outcome.screen.text) <= 160
 
 
-@pytest.mark.parametrize(
-    ("text", "hint"),
-    [
-        ("a", "Trop court, écrivez un peu plus."),
-        ("x" * 61, "Trop long : 60 caractères au plus."),
-    ],
-)
-def test_free_text_length_is_checked(tree: Tree, ctx: Context, text: str, hint: str) -> None:
+def test_free_text_too_short_is_reasked(tree: Tree, ctx: Context) -> None:
     before = last(tree, ctx, TO_CONFIRM_FR[:6])
     assert before.state.node == "site"
-    outcome = engine.step(tree, before.state, text, ctx)
+    outcome = engine.step(tree, before.state, "a", ctx)
     assert outcome.state.node == "site"
-    assert lines(outcome)[0] == hint
+    assert lines(outcome)[0] == "Trop court, écrivez un peu plus."
     assert isinstance(outcome.events[0], InvalidInput)
 
 
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
-        ("hier", "Date non valide. Ecrivez JJ/MM/AAAA."),  # the tree's own re-ask message
-        ("31/02/2026", "Date non valide. Ecrivez JJ/MM/AAAA."),
+        # the tree's own re-ask message
+        ("hier", "Date non valide. Ecrivez jour mois année, ex. 12 10 2026."),
+        ("31/02/2026", "Date non valide. Ecrivez jour mois année, ex. 12 10 2026."),
         ("25/12/2026", "Cette date est dans le futur."),
-        ("01/01/2015", "Date non valide. Ecrivez JJ/MM/AAAA."),  # older than max_age_days
+        # older than max_age_days
+        ("01/01/2015", "Date non valide. Ecrivez jour mois année, ex. 12 10 2026."),
     ],
 )
 def test_dates_are_checked(tree: Tree, ctx: Context, text: str, hint: str) -> None:
@@ -271,22 +274,36 @@ def test_dates_are_checked(tree: Tree, ctx: Context, text: str, hint: str) -> No
 # Navigation --------------------------------------------------------------------------------
 
 
+# French to the second province list (18 provinces and "don't know": three pages).
+TO_OTHER_PROVINCES = ["2", "1", "1", "1", "9"]
+
+
 def test_more_shows_the_next_page_with_global_numbering(tree: Tree, ctx: Context) -> None:
-    first = last(tree, ctx, ["2", "1"])
+    first = last(tree, ctx, TO_OTHER_PROVINCES)
+    assert first.state.node == "province_other"
     assert lines(first)[-2:] == ["98 Plus", "0 Retour"]
-    assert lines(first)[1] == "1 Accident"
+    assert lines(first)[1] == "1 Bas-Uélé"
     second = engine.step(tree, first.state, "98", ctx)
     assert second.state.page == 1
-    assert lines(second) == ["Que s'est-il passé ?", "7 Conflit", "8 Autre", "0 Retour"]
+    assert lines(second)[1] == "8 Kongo Central"
+    third = engine.step(tree, second.state, "98", ctx)
+    assert lines(third) == [
+        "Quelle province ? Tapez son nom ou son numéro.",
+        "16 Sud-Ubangi",
+        "17 Tshopo",
+        "18 Tshuapa",
+        "19 Je ne sais pas",
+        "0 Retour",
+    ]
 
 
 def test_more_on_the_last_page_reasks(tree: Tree, ctx: Context) -> None:
-    second = last(tree, ctx, ["2", "1", "98"])
-    outcome = engine.step(tree, second.state, "98", ctx)
-    assert outcome.state.page == 1
-    assert outcome.events == (InvalidInput("category", "98"),)
+    third = last(tree, ctx, [*TO_OTHER_PROVINCES, "98", "98"])
+    outcome = engine.step(tree, third.state, "98", ctx)
+    assert outcome.state.page == 2
+    assert outcome.events == (InvalidInput("province_other", "98"),)
     assert lines(outcome)[0] == "Pas d'autres choix."
-    assert "7 Conflit" in lines(outcome)
+    assert "17 Tshopo" in lines(outcome)
 
 
 def test_more_on_a_single_page_menu_reasks(tree: Tree, ctx: Context) -> None:
@@ -296,28 +313,31 @@ def test_more_on_a_single_page_menu_reasks(tree: Tree, ctx: Context) -> None:
     assert lines(outcome)[0] == "Pas d'autres choix."
 
 
-@pytest.mark.parametrize(
-    ("prefix", "number", "goes_to"), [((), "8", "province"), (("98",), "1", "sub_accident")]
-)
+@pytest.mark.parametrize(("prefix", "number"), [((), "17"), (("98",), "1"), (("98", "98"), "7")])
 def test_a_number_from_another_page_is_accepted(
-    tree: Tree, ctx: Context, prefix: tuple[str, ...], number: str, goes_to: str
+    tree: Tree, ctx: Context, prefix: tuple[str, ...], number: str
 ) -> None:
-    outcome = last(tree, ctx, ["2", "1", *prefix, number])
-    assert outcome.state.node == goes_to
+    outcome = last(tree, ctx, [*TO_OTHER_PROVINCES, *prefix, number])
+    assert outcome.state.node == "territory"
     assert outcome.events == ()
 
 
 def test_back_restores_the_page_and_drops_answers(tree: Tree, ctx: Context) -> None:
-    chose = last(tree, ctx, ["2", "1", "98", "7"])
-    assert chose.state.node == "sub_conflict"
-    assert chose.state.values() == {"category": "conflict"}
+    chose = last(tree, ctx, [*TO_OTHER_PROVINCES, "98", "98", "17"])
+    assert chose.state.node == "territory"
+    assert chose.state.values()["province"] == "CD-TO"
     back = engine.step(tree, chose.state, "0", ctx)
-    assert (back.state.node, back.state.page) == ("category", 1)
-    assert back.state.values() == {}
-    assert "7 Conflit" in lines(back)
-    back_again = engine.step(tree, back.state, "0", ctx)
-    assert (back_again.state.node, back_again.state.page) == ("category", 0)
-    assert engine.step(tree, back_again.state, "0", ctx).state.node == "main"
+    assert (back.state.node, back.state.page) == ("province_other", 2)
+    assert back.state.values()["province"] == "other"  # the first list's "another province"
+    assert "17 Tshopo" in lines(back)
+    pages = [back]
+    for _ in range(2):
+        pages.append(engine.step(tree, pages[-1].state, "0", ctx))
+    assert [(o.state.node, o.state.page) for o in pages[1:]] == [
+        ("province_other", 1),
+        ("province_other", 0),
+    ]
+    assert engine.step(tree, pages[-1].state, "0", ctx).state.node == "province"
 
 
 def test_back_from_an_input_drops_its_answer(tree: Tree, ctx: Context) -> None:
@@ -352,19 +372,12 @@ def test_home_starts_again_and_keeps_the_language(tree: Tree, ctx: Context) -> N
 
 def test_a_long_list_fits_one_stretched_message(tree: Tree) -> None:
     sms = make_ctx(limit=160, stretch_limit=459)
-    outcome = last(tree, sms, ["2", "1"])
+    outcome = last(tree, sms, TO_OTHER_PROVINCES)
     assert "98 Plus" not in lines(outcome)
-    assert [line for line in lines(outcome) if line[0].isdigit()] == [
-        "1 Accident",
-        "2 Violence et sécurité",
-        "3 Taxes et barrières",
-        "4 Enfants et travail forcé",
-        "5 Fraude et corruption",
-        "6 Environnement",
-        "7 Conflit",
-        "8 Autre",
-        "0 Retour",
-    ]
+    numbered = [line for line in lines(outcome) if line[0].isdigit()]
+    assert numbered[0] == "1 Bas-Uélé"
+    assert numbered[-2:] == ["19 Je ne sais pas", "0 Retour"]
+    assert len(numbered) == 20
     assert 160 < gsm.length(outcome.screen.text) <= 459
     # A screen that fits in 160 is not stretched.
     assert gsm.length(last(tree, sms, ["2"]).screen.text) <= 160
@@ -411,7 +424,7 @@ def test_resume_is_offered_for_an_unfinished_report(tree: Tree, ctx: Context) ->
     assert broken_off.unfinished
     offer = engine.start(tree, ctx, language="fr", resume=broken_off)
     assert offer.state.node == RESUME_NODE
-    assert lines(offer) == ["Vous avez un rapport non terminé.", "1 Continuer", "2 Recommencer"]
+    assert lines(offer) == ["Vous avez une alerte non terminée.", "1 Continuer", "2 Recommencer"]
 
     resumed = engine.step(tree, offer.state, "1", ctx)
     assert resumed.events == (Resumed("territory"),)
@@ -429,7 +442,7 @@ def test_resume_is_offered_for_an_unfinished_report(tree: Tree, ctx: Context) ->
     invalid = engine.step(tree, offer.state, "3", ctx)
     assert invalid.state.node == RESUME_NODE
     assert invalid.events == (InvalidInput(RESUME_NODE, "3"),)
-    assert lines(invalid)[0] == "Choix non valide."
+    assert lines(invalid)[0] == "Tapez un numéro."
 
 
 def test_resume_is_not_offered_for_other_versions_or_finished_reports(
@@ -437,7 +450,7 @@ def test_resume_is_not_offered_for_other_versions_or_finished_reports(
 ) -> None:
     unfinished = last(tree, ctx, TO_CONFIRM_FR[:5]).state
     finished = last(tree, ctx, [*TO_CONFIRM_FR, "1"]).state
-    cancelled = last(tree, ctx, [*TO_CONFIRM_FR, "2"]).state
+    cancelled = last(tree, ctx, [*TO_CONFIRM_FR, "3", "1"]).state
     no_answers = last(tree, ctx, ["2", "1"]).state
     older = replace(unfinished, tree_version=tree.version + 1)
     for state in (finished, cancelled, no_answers, older):
@@ -449,13 +462,13 @@ def test_resume_is_not_offered_for_other_versions_or_finished_reports(
 
 
 def test_a_long_summary_shrinks_to_fit_and_keeps_the_options(tree: Tree, ctx: Context) -> None:
-    inputs = [*TO_CONFIRM_FR[:6], "S" * 60, "3", "D" * 140]
+    inputs = [*TO_CONFIRM_FR[:6], "S" * 60, "3", "1", "D" * 80]
     outcome = last(tree, ctx, inputs)
     assert outcome.state.node == "confirm"
     assert gsm.length(outcome.screen.text) <= 160
-    assert lines(outcome)[:3] == ["Confirmez :", "Accident: Éboulement", "Djugu, Ituri"]
-    assert lines(outcome)[-3:] == ["1 Envoyer", "2 Annuler", "0 Retour"]
-    assert lines(outcome)[-4].endswith("..")
+    assert lines(outcome)[:3] == ["Vérifiez :", "Accident: Éboulement", "Djugu, Ituri"]
+    assert lines(outcome)[-4:] == ["1 Envoyer", "2 Modifier", "3 Ne pas envoyer", "0 Retour"]
+    assert lines(outcome)[-5].endswith("..")
 
 
 @pytest.mark.parametrize("limit", [120, 140, 160])
@@ -474,12 +487,14 @@ def test_cancel_ends_the_conversation_without_a_report(tree: Tree, ctx: Context)
     before = midway.state.to_dict()
     cancelled = engine.cancel(tree, midway.state, ctx)
     assert cancelled.events == (Cancelled(answered=len(midway.state.answers)),)
-    assert cancelled.screen == Screen("Rapport annulé. Rien n'a été envoyé.", end=True)
+    assert cancelled.screen == Screen("Alerte annulée. Rien n'a été envoyé.", end=True)
     assert cancelled.state.ended and not cancelled.state.unfinished
     assert midway.state.to_dict() == before  # the caller's state is left alone
-    # The same end as the confirmation's own "Cancel" option.
-    by_option = last(tree, ctx, [*TO_CONFIRM_FR, "2"])
-    assert engine.cancel(tree, last(tree, ctx, TO_CONFIRM_FR).state, ctx) == by_option
+    # The same end as the confirmation's own "don't send" option, once confirmed.
+    by_option = last(tree, ctx, [*TO_CONFIRM_FR, "3", "1"])
+    direct = engine.cancel(tree, last(tree, ctx, TO_CONFIRM_FR).state, ctx)
+    assert (direct.screen, direct.events) == (by_option.screen, by_option.events)
+    assert direct.state.answers == by_option.state.answers
 
 
 def test_cancelling_an_ended_conversation_changes_nothing(tree: Tree, ctx: Context) -> None:

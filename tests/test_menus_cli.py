@@ -48,7 +48,7 @@ def test_export_then_import_gives_an_identical_document(
     imported = _run(app, "import", str(edited))
     assert imported.exit_code == 0, imported.stderr
     assert imported.stdout.startswith("tree 'incident' version 2: draft created (revision 1)\n")
-    assert "warning: node 'done' text (fr): transliterated to GSM-7: 'ç'->'c'" in imported.stdout
+    assert "warning: tree language_names (fr): transliterated to GSM-7: 'ç'->'c'" in imported.stdout
 
     again = _run(app, "export", TREE, "--version", "2")
     assert again.exit_code == 0

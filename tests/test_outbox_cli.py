@@ -28,11 +28,11 @@ def test_simulate_sms_chats_through_the_real_endpoint(app: Flask, services: Serv
         args=["simulate", "sms", "--phone", PHONE, "ALERTE", "1 1 1"]
     )
     assert result.exit_code == 0, result.output
-    assert "Kufatilia: signaler un incident minier." in result.output
+    assert "Kufatilia: signaler un incident dans une mine." in result.output
     assert "Dans quelle province ?" in result.output
     assert "[queued] 1 segment(s) GSM-7" in result.output
     assert [row.text.split("\n")[0] for row in outbox_rows(services, PHONE)] == [
-        "Kufatilia: signaler un incident minier. Votre nom reste secret.",
+        "Kufatilia: signaler un incident dans une mine. Votre numéro de téléphone reste secret.",
         "Dans quelle province ?",
     ]
 
@@ -67,7 +67,7 @@ def test_outbox_list_masks_the_phone(
     records = [json.loads(line) for line in jsonl.output.splitlines()]
     assert [r["id"] for r in records] == [first.id]
     assert records[0]["phone"] == "+243******002" and records[0]["backend"] == "console"
-    assert records[0]["text"].startswith("Kufatilia: report a mining incident.")
+    assert records[0]["text"].startswith("Kufatilia: report an incident at a mine.")
     assert "990000002" not in jsonl.output
 
     queued = runner.invoke(args=["outbox", "list", "--format", "jsonl", "--status", "queued"])

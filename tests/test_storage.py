@@ -101,17 +101,17 @@ def test_occurred_on_follows_the_when_answer(
     occurred_on: date,
     occurred_until: date | None,
 ) -> None:
-    answers = [*TO_CONFIRM_FR[:7], *when, "1"]
+    answers = [*TO_CONFIRM_FR[:7], *when, "2"]
     assert _report(client, "ATUid_when", answers).startswith("END ")
     (report,) = _reports(services)
     assert (report.occurred_on, report.occurred_until) == (occurred_on, occurred_until)
-    assert report.details is None  # "1": nothing to add
+    assert report.details is None  # "2": nothing to add
 
 
 def test_today_is_the_reporters_day_not_utcs(client: FlaskClient, services: Services) -> None:
     # 23:30 UTC is already 01:30 the next day in Lubumbashi (UTC+2).
     services.clock.fixed = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
-    _report(client, "ATUid_midnight", [*TO_CONFIRM_FR[:7], "1", "1"])
+    _report(client, "ATUid_midnight", [*TO_CONFIRM_FR[:7], "1", "2"])
     (report,) = _reports(services)
     assert report.occurred_on == date(2026, 11, 25)
     assert report.created_at == datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
@@ -120,12 +120,13 @@ def test_today_is_the_reporters_day_not_utcs(client: FlaskClient, services: Serv
 def test_other_province_and_unknown_territory_store_no_place(
     client: FlaskClient, services: Services
 ) -> None:
-    # Other category (no sub-category), another province (no territory), site unknown.
-    _report(client, "ATUid_noplace", ["3", "1", "8", "9", "1", "1", "1"])
+    # Other category (no sub-category), another province but not known which (no territory),
+    # site unknown.
+    _report(client, "ATUid_noplace", ["3", "1", "8", "9", "19", "1", "1", "2"])
     _report(
         client,
         "ATUid_unknown",
-        ["1", "1", "1", "1", "4", "10", "1", "2", "1"],
+        ["1", "1", "1", "1", "4", "10", "1", "2", "2"],
         number="+243812000001",
     )
     first, second = _reports(services)
@@ -246,7 +247,7 @@ def test_the_end_screen_shows_the_reference_actually_stored(
     assert len(stored) == 1
     assert stored[0].reference != collision
     assert references.is_valid(stored[0].reference)
-    assert f"numéro : {stored[0].reference}." in end
+    assert f"Numéro : {stored[0].reference}." in end
 
 
 def test_report_columns_from_answers() -> None:
@@ -284,7 +285,7 @@ def test_the_session_document(backend: Backend, tmp_path: Path) -> None:
         services: Services = app.extensions[EXTENSION_KEY]
         phone = Phone(app.test_client(), "ATUid_doc")
         phone.dial()
-        reply = phone.send("2", "1", "98", "7")
+        reply = phone.send("2", "1", "1", "1", "9", "98", "17")
         key = services.sessions.prefix + "ussd:s:africastalking:ATUid_doc"
         ttl = services.redis.ttl(key)
         assert 0 < ttl <= 120
@@ -293,14 +294,26 @@ def test_the_session_document(backend: Backend, tmp_path: Path) -> None:
         document = json.loads(raw)
         state = document["state"]
         assert (state["tree_id"], state["tree_version"]) == ("incident", 1)
-        assert state["node"] == "sub_conflict"
+        assert state["node"] == "territory"
         assert state["language"] == "fr"
-        assert [(a["key"], a["value"]) for a in state["answers"]] == [("category", "conflict")]
-        assert [frame["node"] for frame in state["stack"]] == ["language", "main", "category"]
+        assert [(a["key"], a["value"]) for a in state["answers"]] == [
+            ("category", "accident"),
+            ("subcategory", "accident.collapse"),
+            ("province", "other"),
+            ("province", "CD-TO"),
+        ]
+        assert [frame["node"] for frame in state["stack"]] == [
+            "language",
+            "main",
+            "category",
+            "sub_accident",
+            "province",
+            "province_other",
+        ]
         assert state["stack"][-1]["page"] == 1
         # The USSD record: the state and the last exchange, nothing else (channels/sessions.py).
         assert set(document) == {"state", "text", "reply", "end"}
-        assert document["text"] == "2*1*98*7"
+        assert document["text"] == "2*1*1*1*9*98*17"
         assert (document["reply"], document["end"]) == (reply[4:], False)
         assert len(raw) < 2000  # small: one screen's worth of state
 
@@ -332,7 +345,7 @@ def test_the_language_is_remembered_by_phone_hash(client: FlaskClient, services:
     assert reporter.language == "en"
     assert reporter.updated_at == FIXED_NOW
     again = Phone(client, "ATUid_lang_2").dial()
-    assert again.startswith("CON Kufatilia: report a mining incident.")
+    assert again.startswith("CON Kufatilia: report an incident at a mine.")
     other = Phone(client, "ATUid_lang_3", number="+243812999999").dial()
     assert other.startswith("CON Lugha / Langue / Language")
     # Changing it from the main menu updates the same row.

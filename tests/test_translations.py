@@ -28,7 +28,7 @@ def marked_messages() -> dict[str, str]:
 
 def test_extraction_finds_the_engine_and_channel_messages() -> None:
     messages = marked_messages()
-    assert "Invalid choice." in messages
+    assert "Type a number." in messages
     assert "Service unavailable. Please try later." in messages
     assert len(messages) >= 15
 
@@ -47,7 +47,7 @@ def test_every_marked_message_is_translated(language: str) -> None:
 def test_placeholders_survive_translation() -> None:
     catalog = Catalog.load()
     for message in marked_messages():
-        for placeholder in ("{max}", "{keyword}", "{stop}"):
+        for placeholder in ("{max}", "{keyword}", "{stop}", "{example}"):
             if placeholder in message:
                 for language in ("sw", "fr"):
                     assert placeholder in catalog.gettext(language, message), (language, message)

@@ -244,7 +244,7 @@ def test_a_retired_code_is_not_offered_but_old_reports_keep_it(
     phone = Phone(client, "ATUid_retired", number="+243990000402")
     phone.dial()
     screen = phone.send("2", "1", "1")  # French, report, accident
-    assert screen.startswith("CON Accident : quel type ?\n1 Inondation\n")
+    assert screen.startswith("CON Accident : quel type ?\n1 Puits inondé\n")
     with services.db.session() as session:
         again = session.get(Report, old.id)
     assert again is not None and again.subcategory == "accident.collapse"

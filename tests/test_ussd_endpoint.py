@@ -67,7 +67,8 @@ OK_PAYLOADS: list[tuple[str, str, str, str]] = [
         "undecodable first input",
         f"{CONGO}&sessionId=S9&text=%FF",
         FORM,
-        "CON Chaguo si sahihi. / Choix non valide. / Invalid choice.\nLugha / Langue / Language",  # every language: none is chosen yet
+        # every language: none is chosen yet
+        "CON Chagua namba. / Tapez un numéro. / Type a number.\nLugha / Langue / Language",
     ),
     (
         "charset in content type",
@@ -247,8 +248,8 @@ def test_a_full_report_over_http(
     end = phone.send("1")
     (report,) = _reports(services)
     assert end == (
-        f"END Merci ! Rapport recu. Son numéro : {report.reference}. "
-        "Gardez-le pour suivre le rapport."
+        f"END Merci ! Alerte enregistrée. Numéro : {report.reference}. "
+        "Gardez-le en secret. Des organisations locales vont la suivre."
     )
     assert (report.category, report.subcategory, report.territory) == (
         "accident",
@@ -292,7 +293,7 @@ def test_a_state_at_a_removed_node_restarts_the_conversation(
     removed = replace(stored, state=replace(stored.state, node="a_node_an_editor_removed"))
     services.sessions.save("ussd", key, removed, 60)
     reply = phone.send("1")
-    assert reply.startswith("CON Kufatilia: signaler un incident minier.")
+    assert reply.startswith("CON Kufatilia: signaler un incident dans une mine.")
 
 
 # Per-network limits -------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def test_a_network_limit_override_holds_for_every_screen(backend: Backend, tmp_p
 
 
 def _check_network_limit(client: FlaskClient) -> None:
-    answers = ["2", "1", "1", "1", "1", "2", "S" * 60, "4", "12/05/2026", "D" * 140]
+    answers = ["2", "1", "1", "1", "1", "2", "S" * 60, "4", "12/05/2026", "1", "D" * 80]
     strict = Phone(client, "ATUid_net_140", number="+243990000140", network="63902", limit=140)
     strict.dial()
     strict.send(*answers)
@@ -334,8 +335,8 @@ def test_a_database_failure_at_submit_keeps_the_reporter_on_the_confirmation(
     failed = phone.send("1")
     hint = services.catalog.gettext("fr", MSG_TRY_AGAIN)
     assert failed.startswith(f"CON {hint}\n")
-    assert failed.endswith("1 Envoyer\n2 Annuler\n0 Retour")
-    assert confirm.endswith("1 Envoyer\n2 Annuler\n0 Retour")
+    assert failed.endswith("1 Envoyer\n2 Modifier\n3 Ne pas envoyer\n0 Retour")
+    assert confirm.endswith("1 Envoyer\n2 Modifier\n3 Ne pas envoyer\n0 Retour")
     assert _reports(services) == []
 
     monkeypatch.undo()
@@ -373,8 +374,8 @@ def test_two_concurrent_final_requests_make_one_report(app: Flask, services: Ser
     (report,) = _reports(services)
     assert {status for status, _ in replies} == {200}
     assert {body for _, body in replies} == {
-        f"END Merci ! Rapport recu. Son numéro : {report.reference}. "
-        "Gardez-le pour suivre le rapport."
+        f"END Merci ! Alerte enregistrée. Numéro : {report.reference}. "
+        "Gardez-le en secret. Des organisations locales vont la suivre."
     }
 
 

@@ -8,7 +8,7 @@ from .. import gsm
 from ..i18n import N_, Catalog
 from .words import Vocabulary
 
-MSG_START = N_("Text {keyword} to report a mining incident.")
+MSG_START = N_("Text {keyword} to report an incident at a mine.")
 MSG_HELP = N_("Reply with the number of your choice. 0 back, 00 start again, {stop} to cancel.")
 MSG_EXPIRED = N_(
     "Your unfinished report has expired. Nothing was sent. Text {keyword} to start again."

@@ -6,22 +6,14 @@ are compared "compacted": upper case, accents dropped, only letters and digits k
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..names import compact, fold
+
+__all__ = ["Keyword", "Vocabulary", "WordLists", "after_word", "compact", "fold"]
+
 WordLists = Mapping[str, Iterable[str]]  # language ("" for none) -> words
-
-
-def fold(text: str) -> str:
-    """Upper case without accents: ``Arrêt`` -> ``ARRET``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
-
-
-def compact(text: str) -> str:
-    """Folded letters and digits only: ``" k u-fatilia! "`` -> ``KUFATILIA``."""
-    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
 def after_word(text: str, word: str) -> str | None:
