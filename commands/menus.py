@@ -179,22 +179,29 @@ def import_(path: Path, then_publish: bool, by: str) -> None:
         document = read_document(path)
     except TreeError as exc:
         raise click.ClickException(str(exc)) from exc
-    with services.db.transaction() as session:
-        tree_id = str(document.get("id") or "")
-        same = _identical_version(services, tree_id, document)
-        if same is not None:
-            click.echo(f"tree '{tree_id}': identical to version {same}; nothing imported")
-            return
-        try:
+    tree_id = str(document.get("id") or "")
+    same = _identical_version(services, tree_id, document)
+    if same is not None:
+        version, status = same
+        click.echo(f"tree '{tree_id}': identical to version {version} ({status}); nothing imported")
+        if then_publish and status == "draft":
+            _change(services, "publish", tree_id, version, by)
+        elif then_publish and status == "archived":
+            raise click.ClickException(
+                f"to serve version {version} again: flask menus rollback {tree_id} --to {version}"
+            )
+        return
+    try:
+        with services.db.transaction() as session:
             row = operations.create_draft(
                 session, document, by=by, now=services.clock.now(), note=f"imported from {path}"
             )
-        except operations.TreeVersionError as exc:
-            raise click.ClickException(str(exc)) from exc
-        judgement = queries.judge_document(
-            session, services.checker, row.tree_id, row.version, row.document
-        )
-        tree_id, version = row.tree_id, row.version
+            judgement = queries.judge_document(
+                session, services.checker, row.tree_id, row.version, row.document
+            )
+            tree_id, version = row.tree_id, row.version
+    except operations.TreeVersionError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"tree '{tree_id}' version {version}: draft created (revision 1)")
     _echo_judgement(judgement)
     if then_publish:
@@ -238,13 +245,16 @@ def _change(services: Services, how: str, tree_id: str, version: int, by: str) -
     click.echo(f"tree '{tree_id}': version {version} is published{was}")
 
 
-def _identical_version(services: Services, tree_id: str, document: Document) -> int | None:
+def _identical_version(
+    services: Services, tree_id: str, document: Document
+) -> tuple[int, str] | None:
+    """(version, status) of a version whose document is exactly this one, newest first."""
     wanted = to_json(document)
     with services.db.session() as session:
         for info in reversed(queries.tree_versions(session, tree_id)):
             stored = queries.tree_document(session, tree_id, info.version)
             if stored is not None and to_json(stored) == wanted:
-                return info.version
+                return info.version, info.status
     return None
 
 

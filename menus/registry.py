@@ -164,13 +164,6 @@ class TreeRegistry:
                 self._keep(tree)
                 self._current[tree_id] = version
 
-    def add(self, tree: Tree, *, current: bool = True) -> None:
-        """Serve an already compiled tree (tests, the simulator); ``current`` makes it current."""
-        with self._lock:
-            self._keep(tree)
-            if current or tree.id not in self._current:
-                self._current[tree.id] = tree.version
-
     # Inside --------------------------------------------------------------------------------
 
     def _make_current(self, tree_id: str, version: int) -> None:

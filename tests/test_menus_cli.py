@@ -42,7 +42,9 @@ def test_export_then_import_gives_an_identical_document(
 
     same = _run(app, "import", str(target))
     assert same.exit_code == 0, same.stdout
-    assert same.stdout == "tree 'incident': identical to version 1; nothing imported\n"
+    assert same.stdout == (
+        "tree 'incident': identical to version 1 (published); nothing imported\n"
+    )
 
     edited = _write(tmp_path / "v2.yaml", to_yaml(changed(relabel_report_fr)))
     imported = _run(app, "import", str(edited))
@@ -104,6 +106,24 @@ def test_import_publish_refuses_a_draft_with_errors_and_keeps_it(
     assert "version 2 not published" in result.stderr
     assert services.trees.current(TREE).version == 1
     assert _stored(services, 2) is not None
+
+
+def test_import_publish_of_an_identical_draft_publishes_that_draft(
+    app: Flask, services: Services, tmp_path: Path
+) -> None:
+    edited = _write(tmp_path / "v2.yaml", to_yaml(changed(relabel_report_fr)))
+    assert _run(app, "import", str(edited)).exit_code == 0
+    again = _run(app, "import", str(edited), "--publish")
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == (
+        "tree 'incident': identical to version 2 (draft); nothing imported\n"
+        "tree 'incident': version 2 is published (was version 1)\n"
+    )
+    original = _write(tmp_path / "v1.yaml", to_yaml(default_document()))
+    back = _run(app, "import", str(original), "--publish")
+    assert back.exit_code == 1
+    assert "flask menus rollback incident --to 1" in back.stderr
+    assert services.trees.current(TREE).version == 2
 
 
 def test_import_refuses_a_file_that_is_not_a_tree(app: Flask, tmp_path: Path) -> None:
