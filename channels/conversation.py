@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.orm import Session
 
 from menus import engine
+from menus.contract import DETAILS
 from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted, Screen
 from menus.model import Tree
 from outbox import dispatch
@@ -25,6 +26,8 @@ from services import Services
 from storage import operations, phones, queries
 
 log = logging.getLogger(__name__)
+
+UNDETERMINED_LANGUAGE = "und"  # ISO 639-2: a report written before any language was chosen
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,21 @@ class TurnWrites:
                 stored = engine.submitted(tree, outcome.state, reference, ctx)
                 outcome = replace(stored, events=outcome.events)
         return outcome
+
+    def store_free_text(
+        self, tree: Tree, text: str, language: str | None, conversation_id: str
+    ) -> str:
+        """A report in the reporter's own words (no category: the organisations classify it);
+        returns its reference. ``language`` None is stored as "und" (undetermined)."""
+        event = ReportSubmitted(
+            language=language or UNDETERMINED_LANGUAGE,
+            tree_id=tree.id,
+            tree_version=tree.version,
+            answers={
+                DETAILS.key: {"key": DETAILS.key, "node": "", "value": text, "free_text": True}
+            },
+        )
+        return self._store(event, conversation_id)
 
     def _store(self, event: ReportSubmitted, conversation_id: str) -> str:
         caller, services = self.caller, self.services
@@ -145,13 +163,22 @@ class Conversations:
             network_code=network or None,
         )
 
-    def context(self, limit: int, stretch_limit: int | None = None) -> Context:
+    def context(
+        self,
+        limit: int,
+        stretch_limit: int | None = None,
+        *,
+        discreet: bool = False,
+        offer_sms_reference: bool = False,
+    ) -> Context:
         return Context(
             catalog=self.services.catalog,
             datasets=self.services.datasets,
             today=self.services.clock.local_today(),
             limit=limit,
             stretch_limit=stretch_limit,
+            discreet=discreet,
+            offer_sms_reference=offer_sms_reference,
         )
 
     def remembered_language(self, caller: Caller) -> str | None:

@@ -22,10 +22,21 @@ from typing import assert_never
 from sqlalchemy.exc import IntegrityError
 
 from menus import engine
-from menus.engine import Context, LanguageChosen, Outcome
+from menus.engine import Context, InvalidInput, LanguageChosen, Outcome
 from menus.model import Tree
 from menus.sms.answers import apply_inputs
-from menus.sms.decisions import Answer, Decision, Expired, Help, Start, Stop, Welcome, decide
+from menus.sms.decisions import (
+    Answer,
+    Decision,
+    Expired,
+    FreeText,
+    Help,
+    Start,
+    Stop,
+    Welcome,
+    decide,
+    reads_as_report,
+)
 from menus.sms.texts import SmsTexts, reply_text
 from menus.sms.words import Vocabulary
 from services import Services
@@ -82,6 +93,8 @@ class _Answer:
     text: str = ""  # the whole reply when the engine has nothing to say
     conversation_id: str | None = None  # the open conversation's id after this message
     language: str | None = None
+    # The reporter's own words, kept as a report before the menu is offered (``FreeText``).
+    free_text: str | None = None
 
 
 class SmsService:
@@ -114,10 +127,14 @@ class SmsService:
                 at_free_text=known.at_free_text,
                 expired=known.expired,
             )
-            ctx = self.conversations.context(self.settings.screen_limit, self.settings.max_length)
+            # The whole exchange stays on the handset: a discreet confirmation, and the last
+            # message advises deleting them.
+            ctx = self.conversations.context(
+                self.settings.screen_limit, self.settings.max_length, discreet=True
+            )
             answer = self._answer(decision, known, message, caller, texts, ctx)
             try:
-                answer = self._commit(answer, message, caller, ctx)
+                answer = self._commit(answer, message, caller, texts, ctx)
             except IntegrityError:
                 if self._seen(message):  # a copy handled elsewhere won the race
                     return SmsResult(duplicate=True)
@@ -167,7 +184,8 @@ class SmsService:
                 stop_words=self.settings.stop_words,
                 help_words=self.settings.help_words,
             )
-            self._words = (versions, words, SmsTexts(self.services.catalog, words, languages))
+            texts = SmsTexts(self.services.catalog, words, languages, self.settings.help_contact)
+            self._words = (versions, words, texts)
         return self._words[1], self._words[2]
 
     # Answering ---------------------------------------------------------------------------
@@ -212,6 +230,15 @@ class SmsService:
             return _Answer(text=texts.help_outside(lang), language=lang)
         if isinstance(decision, Expired):
             return _Answer(text=texts.expired(known.language), language=known.language)
+        if isinstance(decision, FreeText):
+            tree = self.services.trees.current(self.default_tree)
+            language = known.language or self.conversations.remembered_language(caller)
+            return _Answer(
+                tree=tree,
+                outcome=engine.start(tree, ctx, language=language),
+                conversation_id=message.message_id,
+                free_text=decision.text,
+            )
         if isinstance(decision, Welcome):
             return _Answer(text=texts.welcome(), language=known.language)
         assert_never(decision)
@@ -228,18 +255,43 @@ class SmsService:
             language = self.conversations.remembered_language(caller)
             opened = engine.start(tree, ctx, language=language)
         if start.rest.strip():
-            opened = apply_inputs(tree, opened, start.rest, ctx)
+            answered = apply_inputs(tree, opened, start.rest, ctx)
+            stuck = answered.state.node == opened.state.node
+            if stuck and reads_as_report(start.rest) and _reasked(answered):
+                # "Ripoti askari wanatoza kodi Nyabibwe kila siku": the words are the report.
+                return _Answer(
+                    tree=tree,
+                    outcome=opened,
+                    conversation_id=message.message_id,
+                    free_text=start.rest.strip(),
+                )
+            opened = answered
         return _Answer(tree=tree, outcome=opened, conversation_id=message.message_id)
 
     # Writing -----------------------------------------------------------------------------
 
     def _commit(
-        self, answer: _Answer, message: SmsMessage, caller: Caller, ctx: Context
+        self,
+        answer: _Answer,
+        message: SmsMessage,
+        caller: Caller,
+        texts: SmsTexts,
+        ctx: Context,
     ) -> _Answer:
         """The turn's transaction: the engine's events, the incoming id and the reply together.
         Returns the answer as stored (a report's end screen shows its reference)."""
         with self.conversations.transaction(caller) as writes:
             outcome = answer.outcome
+            if answer.free_text is not None and answer.tree is not None:
+                language = outcome.state.language if outcome is not None else None
+                reference = writes.store_free_text(
+                    answer.tree,
+                    answer.free_text,
+                    language,
+                    # Its own key: the conversation the menu opens may store a report too.
+                    f"{message.message_id}:text",
+                )
+                answer = replace(answer, prefix=texts.saved(language, reference))
             if outcome is not None and answer.tree is not None:
                 # A submission comes only from an open (or just opened) conversation.
                 conversation_id = answer.conversation_id or message.message_id
@@ -290,3 +342,7 @@ class SmsService:
             self.store.delete(CHANNEL, key)
         memory = SmsMemory(language=language or known.language, open=is_open)
         self.store.save(CHANNEL, key + MEMORY, memory, self.memory_ttl)
+
+
+def _reasked(outcome: Outcome) -> bool:
+    return any(isinstance(event, InvalidInput) for event in outcome.events)

@@ -81,6 +81,7 @@ class SmsSettings:
     stop_words: Words
     help_words: Words
     incoming_retention_days: Annotated[float, AtLeast(1)]
+    help_contact: str
 
 
 @dataclass(frozen=True)

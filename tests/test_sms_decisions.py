@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from menus.sms.decisions import Answer, Decision, Expired, Help, Start, Stop, Welcome, decide
+from menus.sms.decisions import (
+    Answer,
+    Decision,
+    Expired,
+    FreeText,
+    Help,
+    Start,
+    Stop,
+    Welcome,
+    decide,
+)
 from menus.sms.words import Keyword, Vocabulary
 
 WORDS = Vocabulary.build(
@@ -45,6 +55,11 @@ NOTHING, OPEN, AT_TEXT, EXPIRED = (
         ("msaada", OPEN, Help("sw")),
         ("Help!", NOTHING, Help("en")),
         ("Help me", NOTHING, Welcome()),
+        # Issue 9: words that read as a report are kept as one, even after an expiry.
+        ("askari wanatoza kodi kila siku", NOTHING, FreeText("askari wanatoza kodi kila siku")),
+        (" Please help us now ", EXPIRED, FreeText("Please help us now")),
+        ("ok asante sana", NOTHING, Welcome()),  # three words, too few letters
+        ("askari wanatoza kodi", OPEN, Answer("askari wanatoza kodi")),  # inside: an answer
     ],
 )
 def test_decide(text: str, known: dict[str, bool], decision: Decision) -> None:

@@ -6,9 +6,16 @@ tests can compare decisions as values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .words import Keyword, Vocabulary, compact
+
+# A message reads as a report in its own words when it has at least this many words with letters
+# and this many letters: "askari wanatoza kodi" does, "Habari" or "ok asante" does not.
+REPORT_WORDS = 3
+REPORT_LETTERS = 15
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -46,11 +53,25 @@ class Expired:
 
 
 @dataclass(frozen=True)
+class FreeText:
+    """Text outside a conversation that reads as a report in the reporter's own words: keep it
+    as a report for the organisations to read and classify, then offer the menu."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Welcome:
     """Any other text outside a conversation: how to start one."""
 
 
-Decision = Start | Answer | Help | Stop | Expired | Welcome
+Decision = Start | Answer | Help | Stop | Expired | FreeText | Welcome
+
+
+def reads_as_report(text: str) -> bool:
+    """Whether ``text`` is more than a greeting: enough words and letters to be worth a report."""
+    words = _WORD.findall(text)
+    return len(words) >= REPORT_WORDS and sum(len(w) for w in words) >= REPORT_LETTERS
 
 
 def decide(
@@ -70,6 +91,8 @@ def decide(
         return Start(*found)
     if open:
         return Answer(text)
+    if reads_as_report(text):
+        return FreeText(text.strip())  # what it says matters more than an expired conversation
     if expired:
         return Expired()
     return Welcome()

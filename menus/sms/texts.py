@@ -1,4 +1,5 @@
-"""What SMS says outside the menus, in the reporter's language: how to start, help, expiry."""
+"""What SMS says outside the menus, in the reporter's language: how to start, help, expiry, and
+the acknowledgement of a report written in the reporter's own words."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ MSG_EXPIRED = N_(
     "Your unfinished report has expired. Nothing was sent. Text {keyword} to start again."
 )
 MSG_NOTHING_TO_STOP = N_("You have no report in progress.")
+MSG_CONTACT = N_("To talk to a person, call {contact}.")
+MSG_CONTACT_ASK = N_("To talk to a person, say so in your report: an organisation will call you.")
+MSG_SAVED = N_("Thank you. Your message is saved as report {reference}. Delete it from this phone.")
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class SmsTexts:
     catalog: Catalog
     words: Vocabulary
     languages: tuple[str, ...]  # the default tree's: a welcome is written in each of them
+    contact: str = ""  # ``sms.help_contact``: a number that reaches a person, if there is one
 
     def start_line(self, lang: str | None) -> str:
         text = self.catalog.gettext(lang, MSG_START)
@@ -31,7 +36,15 @@ class SmsTexts:
         return "\n".join(self.start_line(lang) for lang in self.languages)
 
     def help(self, lang: str | None) -> str:
-        return self.catalog.gettext(lang, MSG_HELP).replace("{stop}", self.words.shown_stop(lang))
+        """The numbers, and how to reach a person: help words are often typed in distress."""
+        numbers = self.catalog.gettext(lang, MSG_HELP).replace(
+            "{stop}", self.words.shown_stop(lang)
+        )
+        if self.contact:
+            person = self.catalog.gettext(lang, MSG_CONTACT).replace("{contact}", self.contact)
+        else:
+            person = self.catalog.gettext(lang, MSG_CONTACT_ASK)
+        return f"{numbers}\n{person}"
 
     def help_outside(self, lang: str | None) -> str:
         """Help with no conversation open: the numbers, then how to start one."""
@@ -44,6 +57,15 @@ class SmsTexts:
             return self.welcome()
         text = self.catalog.gettext(lang, MSG_EXPIRED)
         return text.replace("{keyword}", self.words.shown_keyword(lang))
+
+    def saved(self, lang: str | None, reference: str) -> str:
+        """A report in the reporter's own words was stored: its reference, in their language or,
+        when it is unknown, in every language."""
+        if lang is None:
+            text = self.catalog.in_each(self.languages, MSG_SAVED)
+        else:
+            text = self.catalog.gettext(lang, MSG_SAVED)
+        return text.replace("{reference}", reference)
 
     def nothing_to_stop(self, lang: str | None) -> str:
         return f"{self.catalog.gettext(lang, MSG_NOTHING_TO_STOP)} {self.start_line(lang)}"
