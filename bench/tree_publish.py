@@ -52,7 +52,12 @@ def watch(database_url: str, redis_url: str, prefix: str, instance: str) -> None
     services: Services = app.extensions[EXTENSION_KEY]
     trees = services.trees
     stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+
+    def stop_at_end_of_input() -> None:
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=stop_at_end_of_input, daemon=True).start()
     seen = trees.current(TREE).version
     print(f"ready {seen}", flush=True)
     while not stop.is_set():

@@ -10,7 +10,7 @@ import random
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,11 +43,14 @@ def require_servers() -> tuple[str, str]:
     return database_url, redis_url
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
+    """The database and Redis a test runs on, and every app built on them during the test."""
+
     name: str
     database_url: str
     redis_url: str
+    apps: list[Flask] = field(default_factory=list)
 
 
 @pytest.fixture(scope="session")
@@ -80,20 +83,47 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(params=["embedded", "servers"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Every app-level test, twice. When the test ends, whatever it left is gone: every app built
+    on the backend is closed, every Redis key created since the test began is deleted (the
+    sessions under the app's prefix, and RQ's queues, jobs and worker records, which are not),
+    and on PostgreSQL every row is deleted (an SQLite database is the test's own file)."""
     if request.param == "embedded":
         db_path = tmp_path / "kufatilia.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), db_path)
         server = request.getfixturevalue("embedded_redis")
-        return Backend("embedded", f"sqlite:///{db_path}", server.url)
-    _, redis_url = require_servers()
-    database_url = request.getfixturevalue("postgres_url")
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return Backend("servers", database_url, redis_url)
+        found = Backend("embedded", f"sqlite:///{db_path}", server.url)
+    else:
+        _, redis_url = require_servers()
+        found = Backend("servers", request.getfixturevalue("postgres_url"), redis_url)
+    keys = redis.Redis.from_url(found.redis_url)
+    try:
+        # The Redis database is this run's alone (README: one per developer), so the keys that
+        # exist now are what earlier tests could not remove, not someone else's.
+        before = set(keys.scan_iter(count=1000))
+        yield found
+    finally:
+        try:
+            clean_up(found, keys, before)
+        finally:
+            keys.close()
+
+
+def clean_up(backend: Backend, keys: redis.Redis, before: set[bytes]) -> None:
+    for app in backend.apps:
+        services: Services = app.extensions[EXTENSION_KEY]
+        services.close()
+    created = set(keys.scan_iter(count=1000)) - before
+    if created:
+        keys.delete(*created)
+    if backend.name == "servers":
+        engine = create_engine(backend.database_url)
+        try:
+            with engine.begin() as conn:
+                tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        finally:
+            engine.dispose()
 
 
 def app_config(backend: Backend, tmp_path: Path, **extra: Any) -> dict[str, Any]:
@@ -110,14 +140,11 @@ def app_config(backend: Backend, tmp_path: Path, **extra: Any) -> dict[str, Any]
     return config
 
 
-def _forget_keys(client: redis.Redis, prefix: str) -> None:
-    keys = list(client.scan_iter(match=prefix + "*", count=500))
-    if keys:
-        client.delete(*keys)
-
-
 def make_app(backend: Backend, tmp_path: Path, **extra: Any) -> Flask:
+    """An app on the test's backend with a fixed clock and fixed randomness; ``backend`` closes
+    it, and removes what it stored, when the test ends."""
     app = create_app(app_config(backend, tmp_path, **extra))
+    backend.apps.append(app)
     services: Services = app.extensions[EXTENSION_KEY]
     services.clock.fixed = FIXED_NOW
     services.rng = random.Random(20261124)
@@ -125,12 +152,8 @@ def make_app(backend: Backend, tmp_path: Path, **extra: Any) -> Flask:
 
 
 @pytest.fixture
-def app(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(backend, tmp_path)
-    yield app
-    services: Services = app.extensions[EXTENSION_KEY]
-    _forget_keys(services.redis, services.sessions.prefix)
-    services.close()
+def app(backend: Backend, tmp_path: Path) -> Flask:
+    return make_app(backend, tmp_path)
 
 
 @pytest.fixture

@@ -1,38 +1,23 @@
-"""Helpers for the SMS and outbox tests: post like Africa's Talking, read the outbox, replay
-YAML transcripts, and a local HTTP server that answers like AT's messaging API.
-
-SMS transcripts (``tests/transcripts/sms/*.yaml``): one phone texting one shortcode. Each step
-``send``s a message (optionally with an explicit ``id``, to replay a gateway retry) and expects
-the one ``reply`` queued for that phone, or ``duplicate: true`` (no reply at all). ``advance``
-moves the fixed clock forward by that many seconds. ``expect_reports`` checks what was stored.
-``UPDATE_TRANSCRIPTS=1 pytest tests/test_sms_transcripts.py`` rewrites the expected replies.
+"""Helpers for the SMS and outbox tests: post like Africa's Talking, read the outbox, and a
+local HTTP server that answers like AT's messaging API. (SMS transcripts: ``transcript.py``.)
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import yaml
 from flask.testing import FlaskClient
 
-from outbox.dispatch import job_queue
 from services import Services
 from storage import queries
 from storage.models import OutboxMessage
 
-from .transcript import save
-
-UPDATE = os.environ.get("UPDATE_TRANSCRIPTS") == "1"
 INCOMING = "/sms/africastalking/incoming"
 DELIVERY = "/sms/africastalking/delivery"
 DATE_FORMATS = ("2026-11-24T09:30:00Z", "2026-11-24 09:30:00")
@@ -73,11 +58,6 @@ def outbox_row(services: Services, row_id: int) -> OutboxMessage:
         return found
 
 
-def forget_queue(services: Services) -> None:
-    """RQ's keys are not under our prefix: drop this test's queue and its jobs."""
-    job_queue(services).delete(delete_jobs=True)
-
-
 @dataclass
 class Conversation:
     """One phone texting the service; ``send`` returns the one reply queued for it."""
@@ -107,46 +87,6 @@ class Conversation:
         assert status == 200 and body == "OK\n", (status, body)
         assert len(rows) == 1, [r.text for r in rows]
         return rows[0].text
-
-
-def run_transcript(client: FlaskClient, services: Services, path: Path) -> list[str]:
-    """Play a transcript; returns the mismatches (empty: it passed)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    talk = Conversation(
-        client,
-        services,
-        str(data.get("phone", "+243812345678")),
-        str(data.get("shortcode", "21512")),
-    )
-    problems: list[str] = []
-    for index, step in enumerate(data["steps"], 1):
-        if "advance" in step:
-            assert services.clock.fixed is not None
-            services.clock.fixed += timedelta(seconds=int(step["advance"]))
-            continue
-        text = str(step["send"])
-        status, body, rows = talk.post(text, step.get("id"))
-        where = f"{path.name} step {index} (send {text!r})"
-        if step.get("duplicate"):
-            if status != 200 or body != "OK duplicate\n" or rows:
-                problems.append(
-                    f"{where}: expected a silent duplicate, got {status} {body!r} "
-                    f"{[r.text for r in rows]}"
-                )
-            continue
-        if status != 200 or len(rows) != 1:
-            problems.append(f"{where}: HTTP {status} {body!r}, {len(rows)} replies")
-            continue
-        got = rows[0].text
-        if UPDATE:
-            step["reply"] = got
-        elif got != step.get("reply"):
-            problems.append(f"{where}:\n--- expected\n{step.get('reply')}\n--- got\n{got}")
-        if rows[0].segments > 3 or len(got) > 459:
-            problems.append(f"{where}: reply longer than three segments")
-    if UPDATE:
-        save(path, data)
-    return problems
 
 
 # A local stand-in for AT's messaging API -------------------------------------------------------
@@ -198,7 +138,12 @@ class Answer:
     status: int = 201
     body: Any = field(default_factory=at_success)
     content_type: str = "application/json"
-    delay: float = 0.0
+    # Held until the test sets it: an answer that comes after the client stopped waiting, or
+    # while other things happen, decided by the test and not by a race between two sleeps.
+    hold: threading.Event | None = None
+
+
+HOLD_LIMIT = 30.0  # a held answer never outlives a failed test by more than this
 
 
 class FakeAT:
@@ -219,8 +164,8 @@ class FakeAT:
                         {"path": self.path, "form": form, "api_key": self.headers.get("apiKey")}
                     )
                     answer = fake.answers.pop(0) if fake.answers else Answer()
-                if answer.delay:
-                    time.sleep(answer.delay)
+                if answer.hold is not None:
+                    answer.hold.wait(HOLD_LIMIT)
                 body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
                 payload = body.encode()
                 try:

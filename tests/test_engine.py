@@ -77,6 +77,11 @@ def last(tree: Tree, ctx: Context, inputs: Iterable[str], **kw: str | None) -> O
     return play(tree, ctx, inputs, **kw)[-1]
 
 
+def screen(outcome: Outcome) -> Screen:
+    assert outcome.screen is not None  # None only for a submitted report, before storage
+    return outcome.screen
+
+
 def lines(outcome: Outcome) -> list[str]:
     assert outcome.screen is not None
     return outcome.screen.text.split("\n")
@@ -87,8 +92,8 @@ def lines(outcome: Outcome) -> list[str]:
 
 def test_start_asks_for_the_language(tree: Tree, ctx: Context) -> None:
     outcome = engine.start(tree, ctx)
-    assert outcome.screen.text == "Lugha / Langue / Language\n1 Kiswahili\n2 Francais\n3 English"
-    assert not outcome.screen.end
+    assert screen(outcome).text == "Lugha / Langue / Language\n1 Kiswahili\n2 Francais\n3 English"
+    assert not screen(outcome).end
     assert outcome.state.node == "language"
     assert outcome.events == ()
 
@@ -221,8 +226,8 @@ def test_skipped_answers_leave_the_summary(tree: Tree, ctx: Context) -> None:
 def test_cancel_emits_cancelled_and_ends(tree: Tree, ctx: Context) -> None:
     outcome = last(tree, ctx, [*TO_CONFIRM_FR, "3", "1"])
     assert outcome.events == (Cancelled(answered=8),)
-    assert outcome.screen.end
-    assert outcome.screen.text == "Alerte annulée. Rien n'a été envoyé."
+    assert screen(outcome).end
+    assert screen(outcome).text == "Alerte annulée. Rien n'a été envoyé."
     assert outcome.state.ended
     assert not outcome.state.unfinished
 
@@ -239,7 +244,7 @@ def test_an_invalid_choice_reasks_with_a_hint(tree: Tree, ctx: Context, text: st
     # The hint takes the question's place when room is short; the numbered lines stay the same.
     assert lines(outcome)[0] == "Tapez un numéro."
     assert lines(outcome)[1:] == lines(before)[1:]
-    assert gsm.length(outcome.screen.text) <= 160
+    assert gsm.length(screen(outcome).text) <= 160
 
 
 def test_free_text_too_short_is_reasked(tree: Tree, ctx: Context) -> None:
@@ -268,7 +273,7 @@ def test_dates_are_checked(tree: Tree, ctx: Context, text: str, hint: str) -> No
     outcome = engine.step(tree, before.state, text, ctx)
     assert outcome.state.node == "date"
     assert lines(outcome)[0] == hint
-    assert gsm.length(outcome.screen.text) <= 160
+    assert gsm.length(screen(outcome).text) <= 160
 
 
 # Navigation --------------------------------------------------------------------------------
@@ -378,9 +383,9 @@ def test_a_long_list_fits_one_stretched_message(tree: Tree) -> None:
     assert numbered[0] == "1 Bas-Uélé"
     assert numbered[-2:] == ["19 Je ne sais pas", "0 Retour"]
     assert len(numbered) == 20
-    assert 160 < gsm.length(outcome.screen.text) <= 459
+    assert 160 < gsm.length(screen(outcome).text) <= 459
     # A screen that fits in 160 is not stretched.
-    assert gsm.length(last(tree, sms, ["2"]).screen.text) <= 160
+    assert gsm.length(screen(last(tree, sms, ["2"])).text) <= 160
 
 
 # State ------------------------------------------------------------------------------------
@@ -400,7 +405,9 @@ def test_state_round_trips_through_json(tree: Tree, ctx: Context) -> None:
 def test_a_state_at_a_node_that_no_longer_exists_restarts(tree: Tree, ctx: Context) -> None:
     state = last(tree, ctx, ["2", "1", "1"]).state
     gone = replace(state, node="removed_node")
-    assert engine.render(tree, gone, ctx).text == engine.start(tree, ctx, language="fr").screen.text
+    assert (
+        engine.render(tree, gone, ctx).text == screen(engine.start(tree, ctx, language="fr")).text
+    )
     for text in ("1", "0", "98", "00", "abc"):
         outcome = engine.step(tree, gone, text, ctx)
         assert outcome.state.node == "main"
@@ -413,7 +420,7 @@ def test_back_to_a_node_that_no_longer_exists_restarts(tree: Tree, ctx: Context)
     state.stack[-1] = Frame(node="removed_node", page=0, answers=0)
     outcome = engine.step(tree, state, "0", ctx)
     assert outcome.state.node == "main"
-    assert not outcome.screen.end
+    assert not screen(outcome).end
 
 
 # Resume -----------------------------------------------------------------------------------
@@ -465,7 +472,7 @@ def test_a_long_summary_shrinks_to_fit_and_keeps_the_options(tree: Tree, ctx: Co
     inputs = [*TO_CONFIRM_FR[:6], "S" * 60, "3", "1", "D" * 80]
     outcome = last(tree, ctx, inputs)
     assert outcome.state.node == "confirm"
-    assert gsm.length(outcome.screen.text) <= 160
+    assert gsm.length(screen(outcome).text) <= 160
     assert lines(outcome)[:3] == ["Vérifiez :", "Accident: Éboulement", "Djugu, Ituri"]
     assert lines(outcome)[-4:] == ["1 Envoyer", "2 Modifier", "3 Ne pas envoyer", "0 Retour"]
     assert lines(outcome)[-5].endswith("..")
@@ -475,8 +482,8 @@ def test_a_long_summary_shrinks_to_fit_and_keeps_the_options(tree: Tree, ctx: Co
 def test_every_screen_of_a_report_fits_a_smaller_limit(tree: Tree, limit: int) -> None:
     small = make_ctx(limit=limit)
     for outcome in play(tree, small, [*TO_CONFIRM_FR, "1"]):
-        assert gsm.length(outcome.screen.text) <= limit
-        assert gsm.is_gsm(outcome.screen.text)
+        assert gsm.length(screen(outcome).text) <= limit
+        assert gsm.is_gsm(screen(outcome).text)
 
 
 # Cancel: the tree's option and a channel's stop word are one operation -------------------

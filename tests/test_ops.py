@@ -26,7 +26,7 @@ def test_readyz_when_every_part_answers(client: FlaskClient) -> None:
 
 
 def _scrape(client: FlaskClient, **kwargs: object) -> str:
-    response = client.get("/metrics", **kwargs)  # type: ignore[arg-type]
+    response = client.get("/metrics", **kwargs)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -12,15 +11,9 @@ from flask import Flask
 from outbox.dispatch import Dispatcher
 from services import Services
 
-from .sms_support import forget_queue, outbox_rows
+from .sms_support import outbox_rows
 
 PHONE = "+243990000002"
-
-
-@pytest.fixture(autouse=True)
-def _clean_queue(services: Services) -> Iterator[None]:
-    yield
-    forget_queue(services)
 
 
 def test_simulate_sms_chats_through_the_real_endpoint(app: Flask, services: Services) -> None:

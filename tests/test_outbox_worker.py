@@ -27,11 +27,11 @@ from storage.models import OutboxStatus
 from .conftest import Backend, make_app
 from .sms_support import (
     DELIVERY,
+    HOLD_LIMIT,
     Answer,
     FakeAT,
     at_failure,
     at_success,
-    forget_queue,
     incoming_form,
     outbox_row,
     outbox_rows,
@@ -66,12 +66,8 @@ def _at_config(url: str, **outbox: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def at_app(backend: Backend, tmp_path: Path, fake_at: FakeAT) -> Iterator[Flask]:
-    app = make_app(backend, tmp_path, **_at_config(fake_at.url))
-    yield app
-    services: Services = app.extensions[EXTENSION_KEY]
-    forget_queue(services)
-    services.close()
+def at_app(backend: Backend, tmp_path: Path, fake_at: FakeAT) -> Flask:
+    return make_app(backend, tmp_path, **_at_config(fake_at.url))
 
 
 @pytest.fixture
@@ -135,20 +131,29 @@ def test_a_json_body_typed_otherwise_reaches_us_as_text_and_still_counts(
 
 def test_concurrent_jobs_for_one_row_send_it_once(at_services: Services, fake_at: FakeAT) -> None:
     row_id = _queue(at_services)
-    fake_at.answers.append(Answer(201, at_success("ATXid_race"), delay=0.05))
+    # The gateway holds its answer until the five other jobs have tried: they all try while the
+    # first one is sending, every time, not only when the timing happens to allow it.
+    sending = threading.Event()
+    fake_at.answers.append(Answer(201, at_success("ATXid_race"), hold=sending))
     results: list[str] = []
+    lock = threading.Lock()
     barrier = threading.Barrier(6)
 
     def job() -> None:
-        barrier.wait()
-        results.append(Dispatcher(at_services).deliver(row_id))
+        barrier.wait(timeout=HOLD_LIMIT)
+        result = Dispatcher(at_services).deliver(row_id)
+        with lock:
+            results.append(result)
+            if results.count("skipped") == 5:
+                sending.set()
 
     threads = [threading.Thread(target=job) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=2 * HOLD_LIMIT)
     assert sorted(results) == [OutboxStatus.SENT] + ["skipped"] * 5
+    assert sending.is_set()  # the five were refused while the message was on its way
     assert len(fake_at.requests) == 1
 
 
@@ -212,11 +217,16 @@ def test_after_max_attempts_the_message_fails_with_the_last_reason(
 
 
 def test_a_timeout_is_retried(at_services: Services, fake_at: FakeAT) -> None:
-    # The read timeout is 0.3 s: the first answer comes too late, the second in time.
-    fake_at.answers += [Answer(201, at_success("ATXid_late"), delay=0.6), Answer(201, at_success())]
+    # The first answer is held until the client has given up (read timeout 0.3 s), so it is too
+    # late whatever the machine's speed; the second comes at once.
+    late = threading.Event()
+    fake_at.answers += [Answer(201, at_success("ATXid_late"), hold=late), Answer(201, at_success())]
     row_id = _queue(at_services)
     dispatcher = Dispatcher(at_services)
-    assert dispatcher.deliver(row_id) == OutboxStatus.QUEUED
+    try:
+        assert dispatcher.deliver(row_id) == OutboxStatus.QUEUED
+    finally:
+        late.set()
     assert outbox_row(at_services, row_id).failure_reason == "gateway timeout"
     _later(at_services, 30)
     assert dispatcher.deliver(row_id) == OutboxStatus.SENT
@@ -229,12 +239,9 @@ def test_a_refused_connection_is_retried(backend: Backend, tmp_path: Path) -> No
         port = probe.getsockname()[1]
     app = make_app(backend, tmp_path, **_at_config(f"http://127.0.0.1:{port}/version1"))
     services: Services = app.extensions[EXTENSION_KEY]
-    try:
-        row_id = _queue(services)
-        assert Dispatcher(services).deliver(row_id) == OutboxStatus.QUEUED
-        assert outbox_row(services, row_id).failure_reason == "network error: ConnectionError"
-    finally:
-        services.close()
+    row_id = _queue(services)
+    assert Dispatcher(services).deliver(row_id) == OutboxStatus.QUEUED
+    assert outbox_row(services, row_id).failure_reason == "network error: ConnectionError"
 
 
 def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> None:
@@ -268,22 +275,19 @@ def test_delivery_reports_follow_the_message(at_app: Flask, fake_at: FakeAT) -> 
 
 def test_rq_runs_the_reply_to_an_incoming_sms(app: Flask, services: Services) -> None:
     """Incoming SMS -> outbox row -> RQ job (after the commit) -> burst worker -> sent (console)."""
-    try:
-        response = app.test_client().post(
-            "/sms/africastalking/incoming", data=incoming_form("REPORT", "ATXid_rq")
-        )
-        assert response.status_code == 200
-        (row,) = outbox_rows(services)
-        assert row.status == OutboxStatus.QUEUED
-        assert job_queue(services).count == 1
-        with app.app_context():
-            assert make_worker(services).work(burst=True) is True
-        assert job_queue(services).count == 0
-        row = outbox_row(services, row.id)
-        assert (row.status, row.backend, row.attempts) == (OutboxStatus.SENT, "console", 1)
-        assert row.gateway_message_id is not None
-    finally:
-        forget_queue(services)
+    response = app.test_client().post(
+        "/sms/africastalking/incoming", data=incoming_form("REPORT", "ATXid_rq")
+    )
+    assert response.status_code == 200
+    (row,) = outbox_rows(services)
+    assert row.status == OutboxStatus.QUEUED
+    assert job_queue(services).count == 1
+    with app.app_context():
+        assert make_worker(services).work(burst=True) is True
+    assert job_queue(services).count == 0
+    row = outbox_row(services, row.id)
+    assert (row.status, row.backend, row.attempts) == (OutboxStatus.SENT, "console", 1)
+    assert row.gateway_message_id is not None
 
 
 def test_the_job_builds_its_own_app_outside_one(
@@ -305,7 +309,7 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
             operations.claim_outbox_message(session, stuck, at_services.clock.now()) is not None
         )  # a worker died
     queue = job_queue(at_services)
-    queue.empty()
+    queue.empty()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
     assert sweep(at_services).enqueued == 0  # too early to call either lost
 
     _later(at_services, 301)
@@ -323,40 +327,29 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
 def test_at_most_once_fails_what_a_dead_worker_left(backend: Backend, tmp_path: Path) -> None:
     app = make_app(backend, tmp_path, outbox={"stuck_sending": "fail"})
     services: Services = app.extensions[EXTENSION_KEY]
-    try:
-        row_id = _queue(services)
-        with services.db.transaction() as session:
-            operations.claim_outbox_message(session, row_id, services.clock.now())
-        _later(services, 301)
-        assert sweep(services).failed == 1
-        row = outbox_row(services, row_id)
-        assert row.status == OutboxStatus.FAILED and "interrupted" in (row.failure_reason or "")
-    finally:
-        forget_queue(services)
-        services.close()
+    row_id = _queue(services)
+    with services.db.transaction() as session:
+        operations.claim_outbox_message(session, row_id, services.clock.now())
+    _later(services, 301)
+    assert sweep(services).failed == 1
+    row = outbox_row(services, row_id)
+    assert row.status == OutboxStatus.FAILED and "interrupted" in (row.failure_reason or "")
 
 
 def test_flask_worker_burst_sends_what_is_queued(app: Flask, services: Services) -> None:
     ids = [_queue(services, f"message {n}") for n in range(3)]
-    try:
-        assert enqueue(services, ids) == 3
-        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
-        assert result.exit_code == 0, result.output
-        assert {outbox_row(services, i).status for i in ids} == {OutboxStatus.SENT}
-    finally:
-        forget_queue(services)
+    assert enqueue(services, ids) == 3
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert {outbox_row(services, i).status for i in ids} == {OutboxStatus.SENT}
 
 
 def test_a_misconfigured_backend_stops_the_worker_at_start(
     backend: Backend, tmp_path: Path
 ) -> None:
     app = make_app(backend, tmp_path, outbox={"backend": "africastalking"})  # no api_key
-    services: Services = app.extensions[EXTENSION_KEY]
-    try:
-        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
-        assert result.exit_code != 0 and "api_key" in result.output
-    finally:
-        services.close()
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0 and "api_key" in result.output
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,12 +11,12 @@ from flask.testing import FlaskClient
 
 from channels.africastalking.gateway import parse_date
 from channels.africastalking.sms import STATUSES
-from services import EXTENSION_KEY, Services
+from services import Services
 from storage import operations
 from storage.models import OutboxMessage, OutboxStatus, SmsIncoming
 
 from .conftest import Backend, make_app
-from .sms_support import DELIVERY, INCOMING, forget_queue, incoming_form, outbox_row, outbox_rows
+from .sms_support import DELIVERY, INCOMING, incoming_form, outbox_row, outbox_rows
 
 # The captured incoming payload (no networkCode: AT leaves it out for some routes).
 REAL_INCOMING = (
@@ -26,15 +25,6 @@ REAL_INCOMING = (
 )
 REAL_DELIVERY = "id=ATXid_dda018a640edfcc5d2ce455de3e4a6e7&status=Success"
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture(autouse=True)
-def _clean_queue(request: pytest.FixtureRequest) -> Iterator[None]:
-    uses_app = "services" in request.fixturenames or "client" in request.fixturenames
-    services = request.getfixturevalue("services") if uses_app else None
-    yield
-    if services is not None:
-        forget_queue(services)
 
 
 def _count(services: Services, model: type[SmsIncoming] | type[OutboxMessage]) -> int:
@@ -239,12 +229,8 @@ def test_a_report_for_someone_elses_message_is_acknowledged(client: FlaskClient)
 
 
 @pytest.fixture
-def guarded(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(backend, tmp_path, gateways={"africastalking": {"callback_token": "s3cret"}})
-    yield app
-    services: Services = app.extensions[EXTENSION_KEY]
-    forget_queue(services)
-    services.close()
+def guarded(backend: Backend, tmp_path: Path) -> Flask:
+    return make_app(backend, tmp_path, gateways={"africastalking": {"callback_token": "s3cret"}})
 
 
 @pytest.mark.parametrize("path", [INCOMING, DELIVERY])

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -20,7 +19,7 @@ from services import EXTENSION_KEY, Services
 from storage import operations
 from storage.models import Report, Reporter, UssdSessionLog
 
-from .conftest import Backend
+from .conftest import Backend, make_app
 from .phone import TO_CONFIRM_FR, URL, Phone, built_app, check_reply
 
 FORM = "application/x-www-form-urlencoded"
@@ -346,7 +345,11 @@ def test_a_database_failure_at_submit_keeps_the_reporter_on_the_confirmation(
     assert report.reference in done
 
 
-def test_two_concurrent_final_requests_make_one_report(app: Flask, services: Services) -> None:
+def test_two_concurrent_final_requests_make_one_report(backend: Backend, tmp_path: Path) -> None:
+    # The copies wait for the first one's lock as long as it takes (the busy answer after
+    # ussd.lock_timeout is tested on its own): the outcome cannot depend on the machine's speed.
+    app = make_app(backend, tmp_path, ussd={"lock_timeout": 60})
+    services: Services = app.extensions[EXTENSION_KEY]
     phone = Phone(app.test_client(), "ATUid_race")
     phone.dial()
     phone.send(*TO_CONFIRM_FR)
@@ -358,7 +361,7 @@ def test_two_concurrent_final_requests_make_one_report(app: Flask, services: Ser
     def post() -> None:
         client = app.test_client()
         try:
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=60)
             response = client.post(URL, data=final)
             replies.append((response.status_code, response.get_data(as_text=True)))
         except BaseException as exc:  # reported below, in the test's own thread
@@ -368,7 +371,7 @@ def test_two_concurrent_final_requests_make_one_report(app: Flask, services: Ser
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=120)
     assert not errors
     assert len(replies) == 3
     (report,) = _reports(services)
@@ -377,6 +380,25 @@ def test_two_concurrent_final_requests_make_one_report(app: Flask, services: Ser
         f"END Merci ! Alerte enregistrée. Numéro : {report.reference}. "
         "Gardez-le en secret. Des organisations locales vont la suivre."
     }
+
+
+def test_a_request_that_cannot_get_the_session_lock_is_told_to_try_later(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # The test holds the session's lock throughout: the request's wait must end in the busy
+    # answer, whatever the machine's speed.
+    app = make_app(backend, tmp_path, ussd={"lock_timeout": 0.05})
+    services: Services = app.extensions[EXTENSION_KEY]
+    phone = Phone(app.test_client(), "ATUid_busy")
+    phone.dial()
+    with services.sessions.lock("ussd", "africastalking:ATUid_busy", timeout=5):
+        busy = phone.send("2")
+    assert busy == (
+        "END Huduma haipatikani. Jaribu tena baadaye. / Service indisponible. Réessayez plus "
+        "tard. / Service unavailable. Please try later."
+    )
+    # The gateway's retry of the same request, once the lock is free, goes through.
+    assert phone.post_text("2").startswith("CON Kufatilia: signaler")
 
 
 # End-of-session notifications ----------------------------------------------------------------

@@ -24,7 +24,7 @@ from storage.models import Report
 
 from ..conftest import Backend, make_app
 from ..phone import TO_CONFIRM_FR, check_reply
-from ..sms_support import forget_queue, incoming_form, outbox_rows
+from ..sms_support import incoming_form, outbox_rows
 from .conftest import close_app
 
 USSD = "/ussd/africastalking"
@@ -50,7 +50,7 @@ def two_instances(backend: Backend, tmp_path: Path) -> Iterator[tuple[Services, 
     services: Services = apps[0].extensions[EXTENSION_KEY]
     with serving(apps[0]) as first, serving(apps[1]) as second:
         yield services, [first, second]
-    forget_queue(services)
+    # RQ's keys (not under the prefix) go with the backend fixture's clean-up.
     keys = list(services.redis.scan_iter(match=prefix + "*"))
     if keys:
         services.redis.delete(*keys)

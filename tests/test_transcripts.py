@@ -1,0 +1,75 @@
+"""Conversations end to end through Africa's Talking's endpoints, USSD and SMS, from recorded
+transcripts (``tests/transcript.py`` describes the format)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from services import Services
+
+from .transcript import UPDATE, check_reports, describe, load, paths, play, recording_events
+
+TRANSCRIPTS = paths()
+
+
+@pytest.mark.parametrize(
+    "path", TRANSCRIPTS, ids=[f"{p.parent.name}/{p.stem}" for p in TRANSCRIPTS]
+)
+def test_transcript(path: Path, client: FlaskClient, services: Services) -> None:
+    problems = play(client, services, path)
+    assert not problems, "\n\n".join(problems)
+    expected = load(path).get("expect_reports")
+    if expected is None or UPDATE:
+        return
+    for got in check_reports(services, expected):
+        assert got["channel"] == path.parent.name and got["gateway"] == "africastalking"
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms"])
+def test_every_language_has_a_complete_report_transcript(channel: str) -> None:
+    languages = {
+        report.get("language")
+        for path in TRANSCRIPTS
+        if path.parent.name == channel
+        for report in load(path).get("expect_reports") or []
+    }
+    assert {"sw", "fr", "en"} <= languages
+
+
+def test_every_transcript_says_its_channel_where_it_lives() -> None:
+    assert TRANSCRIPTS
+    for path in TRANSCRIPTS:
+        assert load(path)["channel"] == path.parent.name, path
+
+
+def test_a_wrong_reply_or_event_is_reported(
+    client: FlaskClient, services: Services, tmp_path: Path
+) -> None:
+    # The runner itself: a transcript that expects the wrong things must fail, with the step.
+    if UPDATE:
+        pytest.skip("UPDATE_TRANSCRIPTS=1 rewrites what is expected instead of comparing")
+    path = tmp_path / "wrong.yaml"
+    path.write_text(
+        "channel: ussd\nphone: '+243812000009'\nsteps:\n- session: ATUid_wrong\n"
+        "- input: null\n  reply: CON something else\n"
+        "- input: '2'\n  events: [language_chosen language='sw']\n",
+        encoding="utf-8",
+    )
+    problems = play(client, services, path)
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("wrong.yaml step 2 ATUid_wrong (text '')")
+    assert "expected\nCON something else" in problems[0]
+    assert "events [\"language_chosen language='fr'\"]" in problems[2]
+
+
+def test_events_are_recorded_per_turn_on_both_channels(
+    client: FlaskClient, services: Services
+) -> None:
+    from .sms_support import Conversation
+
+    with recording_events() as events:
+        Conversation(client, services, "+243812000010").send("ALERTE")
+    assert [describe(e) for e in events] == ["language_chosen language='fr'"]
