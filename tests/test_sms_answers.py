@@ -154,7 +154,7 @@ def test_earlier_events_are_kept_first(ctx: Context) -> None:
 def test_next_input_in_the_field(
     node: str, answers: dict[str, str], text: str, answer: str, rest: str
 ) -> None:
-    assert next_input(TREE, at(node, **answers), text, CTX) == (answer, rest)
+    assert next_input(TREE, at(node, TREE, **answers), text, CTX) == (answer, rest)
 
 
 def test_a_text_answer_gives_way_to_the_answers_after_it(ctx: Context) -> None:
