@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from menus import engine
 from menus.contract import DETAILS
 from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted, Screen
+from menus.i18n import N_
 from menus.model import Tree
 from outbox import dispatch
 from services import Services
@@ -28,6 +29,12 @@ from storage import operations, phones, queries
 log = logging.getLogger(__name__)
 
 UNDETERMINED_LANGUAGE = "und"  # ISO 639-2: a report written before any language was chosen
+# Sent only when the reporter chose it on the confirmation (``send_reference``): an SMS stays
+# on a phone that may be searched, so it carries the number and nothing of the report.
+MSG_REFERENCE_SMS = N_(
+    "Kufatilia: your report number is {reference}. Write it down somewhere safe, then delete "
+    "this message."
+)
 
 
 @dataclass(frozen=True)
@@ -78,10 +85,21 @@ class TurnWrites:
                     self.session, self.caller.phone_hash, event.language, now
                 )
             elif isinstance(event, ReportSubmitted):
-                reference = self._store(event, conversation_id)
+                reference, created = self._store(event, conversation_id)
                 stored = engine.submitted(tree, outcome.state, reference, ctx)
                 outcome = replace(stored, events=outcome.events)
+                if event.send_reference and created:  # a repeated final request sends nothing
+                    self._send_reference(event.language, reference, conversation_id)
         return outcome
+
+    def _send_reference(self, language: str, reference: str, conversation_id: str) -> None:
+        text = self.services.catalog.gettext(language, MSG_REFERENCE_SMS)
+        self.queue_sms(
+            text.replace("{reference}", reference),
+            sender=None,  # the deployment's sender id or default shortcode
+            # One per report: a repeated final request does not send it twice.
+            idempotency_key=f"reference:{self.caller.conversation_key(conversation_id)}",
+        )
 
     def store_free_text(
         self, tree: Tree, text: str, language: str | None, conversation_id: str
@@ -96,9 +114,10 @@ class TurnWrites:
                 DETAILS.key: {"key": DETAILS.key, "node": "", "value": text, "free_text": True}
             },
         )
-        return self._store(event, conversation_id)
+        return self._store(event, conversation_id)[0]
 
-    def _store(self, event: ReportSubmitted, conversation_id: str) -> str:
+    def _store(self, event: ReportSubmitted, conversation_id: str) -> tuple[str, bool]:
+        """The report's reference, and whether it was stored now (not by an earlier request)."""
         caller, services = self.caller, self.services
         report, created = operations.create_report(
             self.session,
@@ -126,7 +145,7 @@ class TurnWrites:
                 report.category,
                 report.language,
             )
-        return report.reference
+        return report.reference, created
 
     def queue_sms(self, text: str, *, sender: str | None, idempotency_key: str) -> None:
         """An SMS to the caller, sent by the outbox workers once this transaction commits."""

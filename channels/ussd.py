@@ -106,7 +106,9 @@ class UssdService:
             seen = turn.cumulative
             if stored is not None and seen is not None and stored.last_text == seen:
                 return stored.reply  # the gateway repeated itself
-            ctx = self.conversations.context(self.limit_for(turn.network))
+            ctx = self.conversations.context(
+                self.limit_for(turn.network), offer_sms_reference=self.settings.sms_reference
+            )
             current = self._advance(turn, stored, caller, key, ctx)
             if current is None:  # a late copy of an earlier request: change nothing
                 assert stored is not None
@@ -139,11 +141,14 @@ class UssdService:
         if pinned is None or stored is None:
             # A new session, or one whose tree version is no longer served: start afresh.
             tree = self.services.trees.current(self.default_tree)
+            earlier = self._resume(caller, key, tree)
+            received = earlier.reference if earlier is not None and earlier.ended else None
             opened = engine.start(
                 tree,
                 ctx,
                 language=self.conversations.remembered_language(caller),
-                resume=self._resume(caller, key, tree),
+                resume=earlier if received is None else None,
+                received=received,
             )
             return tree, play(tree, opened, opening_inputs(turn), ctx)
         tree, state = pinned, stored.state
@@ -156,10 +161,16 @@ class UssdService:
         return tree, play(tree, Outcome(engine.render(tree, state, ctx), state), inputs, ctx)
 
     def _resume(self, caller: Caller, key: str, tree: Tree) -> State | None:
+        """What the next dial hears of this phone's last session: its unfinished report (to
+        resume) or its submitted one (to confirm its reference), within the resume window."""
         point = self.store.resume_point(CHANNEL, caller.phone_hash)
         if point is None or point.session_id == key:
             return None
         state = State.from_dict(point.state)
+        if state.ended:
+            return state if state.reference and self.settings.received_notice else None
+        if not self.settings.resume_offer:
+            return None
         pinned = self.services.trees.get(state.tree_id, state.tree_version)
         return state if pinned is not None and pinned.version == tree.version else None
 
@@ -175,12 +186,17 @@ class UssdService:
         self, key: str, caller: Caller, state: State, text: str | None, reply: UssdReply
     ) -> None:
         """The session and, in the same round trip, the phone's resume point: set while a report
-        is unfinished, kept while the resume offer itself is showing, cleared otherwise."""
+        is unfinished (where resuming is offered) and once it is submitted (for "your report was
+        received"), kept while the resume offer itself is showing, cleared otherwise: the next
+        dial hears of the last one at most once."""
         resume: tuple[str, ResumePoint | None, int] | None
         window = self.settings.resume_window
+        submitted = state.ended and state.reference is not None
         if state.node == RESUME_NODE:
             resume = None  # the offer itself must not erase what it offers
-        elif state.unfinished:
+        elif (state.unfinished and self.settings.resume_offer) or (
+            submitted and self.settings.received_notice
+        ):
             resume = (caller.phone_hash, ResumePoint(state.to_dict(), key), window)
         else:
             resume = (caller.phone_hash, None, window)

@@ -22,6 +22,8 @@ MSG_NO_MORE = N_("No more choices.")
 MSG_TYPE_ANSWER = N_("There is nothing more here. Type your answer.")
 MSG_KEEP = N_("Keep")
 MSG_RESUME = N_("You have an unfinished report.")
+# Once, on the next dial after a report, in case its end screen was lost on the way.
+MSG_RECEIVED = N_("Your report {reference} was received.")
 MSG_CONTINUE = N_("Continue")
 MSG_START_AGAIN = N_("Start again")
 MSG_CANCELLED = N_("Report cancelled. Nothing was sent.")
@@ -49,6 +51,7 @@ SYSTEM_MESSAGES = (
     MSG_TYPE_ANSWER,
     MSG_KEEP,
     MSG_RESUME,
+    MSG_RECEIVED,
     MSG_CONTINUE,
     MSG_START_AGAIN,
     MSG_CANCELLED,

@@ -48,6 +48,7 @@ from .views import (
     kept,
     language_of,
     questions,
+    received_hint,
     render,
     shortened_hint,
     shown_choices,
@@ -62,9 +63,16 @@ _NUMBER = re.compile(r"^[0-9]{1,3}$")
 
 
 def start(
-    tree: Tree, ctx: Context, *, language: str | None = None, resume: State | None = None
+    tree: Tree,
+    ctx: Context,
+    *,
+    language: str | None = None,
+    resume: State | None = None,
+    received: str | None = None,
 ) -> Outcome:
-    """Open a conversation; offer to resume ``resume`` when it is an unfinished report."""
+    """Open a conversation; offer to resume ``resume`` when it is an unfinished report. With
+    ``received`` (the reference of this phone's last report), the first screen says once that it
+    was received: its end screen may have been lost on a weak network."""
     if language not in tree.languages:
         language = None
     if resume is not None and resume.unfinished and resume.tree_version == tree.version:
@@ -77,6 +85,13 @@ def start(
         )
         return Outcome(render(tree, state, ctx), state)
     state = fresh_state(tree, language)
+    node = tree.nodes.get(state.node)
+    if received and node is not None:
+        hint = received_hint(tree, ctx.catalog, language, received)
+        # A courtesy, not a question: shown above the first screen only where it fits (the
+        # question gives way to it if need be), never at the cost of a page of choices.
+        if not view(tree, node, state, ctx).render(0, hint).overflow:
+            return Outcome(render(tree, state, ctx, hint), state)
     return Outcome(render(tree, state, ctx), state)
 
 

@@ -35,6 +35,7 @@ from .messages import (
     MSG_KEEP,
     MSG_MORE,
     MSG_NO_MORE,
+    MSG_RECEIVED,
     MSG_RESUME,
     MSG_SHORTENED,
     MSG_START_AGAIN,
@@ -170,6 +171,15 @@ DATE_EXAMPLE_SAMPLE = format_typed(28, 12, 2000)
 
 def date_ahead_hint(catalog: Catalog, lang: str, example: str) -> str:
     return catalog.gettext(lang, MSG_DATE_AHEAD).replace("{example}", example)
+
+
+def received_hint(tree: Tree, catalog: Catalog, lang: str | None, reference: str) -> str:
+    """ "Your report 1234567 was received", in the reporter's language (or in every one)."""
+    if lang in tree.languages:
+        text = catalog.gettext(lang, MSG_RECEIVED)
+    else:
+        text = catalog.in_each(tree.languages, MSG_RECEIVED)
+    return text.replace("{reference}", reference)
 
 
 def shortened_hint(catalog: Catalog, lang: str, max_length: int) -> str:

@@ -99,7 +99,14 @@ def describe(hint: Any) -> str:
         return f"list of {len(args)} {describe(args[0])}s"
     if origin is Mapping:
         return f"mapping of text to {describe(get_args(hint)[1])}"
-    names = {int: "whole number", float: "number", str: "text", Path: "path", ZoneInfo: "time zone"}
+    names = {
+        bool: "true \\| false",
+        int: "whole number",
+        float: "number",
+        str: "text",
+        Path: "path",
+        ZoneInfo: "time zone",
+    }
     return names[hint]
 
 

@@ -63,6 +63,9 @@ SECRET = {"secret": True}
 class UssdSettings:
     session_ttl: Seconds
     resume_window: Seconds
+    resume_offer: bool
+    received_notice: bool
+    sms_reference: bool
     screen_limit: Characters
     network_limits: Mapping[str, Characters]
     lock_timeout: Duration

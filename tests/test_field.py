@@ -445,6 +445,25 @@ def test_the_reference_by_sms_is_offered_only_where_the_deployment_allows(tree: 
     assert "2 Envoyer + numéro par SMS" not in lines(last(tree, make_ctx(), TO_CONFIRM, "fr"))
 
 
+RECEIVED = {
+    "sw": "Ripoti yako 1234567 imefika.",
+    "fr": "Votre alerte 1234567 est bien arrivée.",
+    "en": "Your report 1234567 was received.",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("limit", [140, 160])
+def test_the_next_dial_says_the_last_report_was_received(tree: Tree, lang: str, limit: int) -> None:
+    ctx = make_ctx(limit=limit)
+    outcome = engine.start(tree, ctx, language=lang, received="1234567")
+    assert lines(outcome)[0] == RECEIVED[lang]
+    assert outcome.state.node == "main"
+    plain = engine.start(tree, ctx, language=lang)
+    assert lines(outcome)[-2:] == lines(plain)[-2:]  # the choices stay whole
+    assert outcome.screen is not None and gsm.length(outcome.screen.text) <= limit
+
+
 # 10. A conversation that stays on the handset -----------------------------------------------
 
 CATEGORY_WORDS = ("Ajali", "Shimo", "Accident", "Éboulement", "Pit collapse")

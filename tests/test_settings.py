@@ -36,7 +36,14 @@ def test_config_yaml_defaults(tmp_path: Path) -> None:
     settings = _load(tmp_path, {"SECRET_KEY": "s", "PHONE_KEY": GOOD_KEY})
     assert not settings.production
     assert settings.ussd == UssdSettings(
-        session_ttl=300, resume_window=900, screen_limit=160, network_limits={}, lock_timeout=3.0
+        session_ttl=300,
+        resume_window=600,
+        resume_offer=True,
+        received_notice=True,
+        sms_reference=True,
+        screen_limit=160,
+        network_limits={},
+        lock_timeout=3.0,
     )
     assert settings.trees == (PROJECT_DIR / "menus/trees/incident.yaml",)
     assert settings.default_tree == "incident"
@@ -73,7 +80,7 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert settings.redis_url == REDIS
     assert settings.ussd.session_ttl == 600
     assert settings.ussd.network_limits == {"63902": 140}
-    assert settings.ussd.resume_window == 900  # the rest of the section stays
+    assert settings.ussd.resume_window == 600  # the rest of the section stays
     assert settings.gateways.africastalking.callback_token == "tok"
     assert settings.gateways.africastalking.username == "sandbox"
 
@@ -96,7 +103,7 @@ def test_a_second_config_file_then_the_environment(tmp_path: Path) -> None:
     assert settings.ussd.screen_limit == 150
     assert settings.timezone == ZoneInfo("Africa/Kinshasa")
     assert settings.ussd.session_ttl == 600  # the environment wins over the file
-    assert settings.ussd.resume_window == 900  # config.yaml still fills the rest
+    assert settings.ussd.resume_window == 600  # config.yaml still fills the rest
 
 
 def test_explicit_overrides_win_over_the_environment(tmp_path: Path) -> None:

@@ -332,8 +332,14 @@ def test_the_resume_point_lives_for_the_resume_window(
     assert point is not None
     assert point.session_id == "africastalking:ATUid_resume_ttl"
     assert point.state["node"] == "sub_accident"
-    # Finishing the report removes it.
+    # Finishing the report leaves only its reference, for "your report was received" once.
     phone.send(*TO_CONFIRM_FR[3:], "1")
+    point = services.sessions.resume_point("ussd", services.vault.hash(NUMBER))
+    assert point is not None
+    assert point.state["ended"] and point.state["reference"]
+    assert ussd.session_ttl < services.redis.ttl(key) <= ussd.resume_window
+    # The next dial hears it, and nothing is left for the one after.
+    assert Phone(client, "ATUid_resume_ttl_2").dial().startswith("CON Votre alerte ")
     assert services.redis.exists(key) == 0
 
 

@@ -334,8 +334,9 @@ def test_a_database_failure_at_submit_keeps_the_reporter_on_the_confirmation(
     failed = phone.send("1")
     hint = services.catalog.gettext("fr", MSG_TRY_AGAIN)
     assert failed.startswith(f"CON {hint}\n")
-    assert failed.endswith("1 Envoyer\n2 Modifier\n3 Ne pas envoyer\n0 Retour")
-    assert confirm.endswith("1 Envoyer\n2 Modifier\n3 Ne pas envoyer\n0 Retour")
+    options = "1 Envoyer\n2 Envoyer + numéro par SMS\n3 Modifier\n4 Ne pas envoyer\n0 Retour"
+    assert failed.endswith(options)
+    assert confirm.endswith(options)
     assert _reports(services) == []
 
     monkeypatch.undo()
