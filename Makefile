@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 # embedded Redis: `flask dev` starts them and stops all three on Ctrl-C or SIGTERM.
 run: install
 	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app users hint
 	exec $(BIN)/flask --app app dev --host $(HOST) --port $(PORT)
 
 test: install lint typecheck
@@ -44,9 +45,13 @@ LOADTEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadte
 loadtest: install
 	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BIN)/python bench/loadtest/run.py $(LOADTEST_ARGS)
 
+# Two catalogs per language: messages.po, what a phone shows (GSM-7, checked by `flask menus
+# check`), and web.po, the web platform's pages (any character).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --ignore-dirs ".* ._ tests bench" -o locales/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --ignore-dirs ".* ._ tests bench web" -o locales/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o locales/web.pot --no-location --omit-header web
+	$(BIN)/pybabel update -D web -i locales/web.pot -d locales --no-fuzzy-matching
 
 # The README's table of settings, from config.yaml's values and comments.
 settings-table: install

@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_gateways(app, settings)
     register_health(app)
+    register_web(app)
     register_commands(app)
     return app
 
@@ -121,6 +122,12 @@ def register_health(app: Flask) -> None:
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+
+def register_web(app: Flask) -> None:
+    import web
+
+    web.init_app(app, app.extensions[EXTENSION_KEY])
 
 
 def register_commands(app: Flask) -> None:

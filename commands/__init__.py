@@ -1,4 +1,4 @@
-"""``flask`` sub-commands: db, dev, menus, reports, simulate, outbox, worker."""
+"""``flask`` sub-commands: db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ def register(app: Flask) -> None:
     from .dev import dev
     from .menus import menus
     from .outbox import outbox
+    from .people import orgs, tokens, users
     from .reports import reports
     from .simulate import simulate
     from .worker import worker
 
-    for group in (db, dev, menus, reports, simulate, outbox, worker):
+    for group in (db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens):
         app.cli.add_command(group)

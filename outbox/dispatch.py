@@ -34,7 +34,7 @@ def queue_message(
     services: Services,
     *,
     idempotency_key: str,
-    phone: str,
+    phone: str | operations.SealedPhone,
     text: str,
     sender: str | None = None,
     channel: str = "sms",

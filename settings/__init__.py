@@ -24,6 +24,7 @@ from .sections import (
     Settings,
     SmsSettings,
     UssdSettings,
+    WebSettings,
 )
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "Settings",
     "SmsSettings",
     "UssdSettings",
+    "WebSettings",
     "load_settings",
 ]

@@ -119,6 +119,37 @@ class GatewaySettings:
     africastalking: AfricasTalkingSettings
 
 
+Visibility = Literal["pooled", "restricted"]
+
+
+@dataclass(frozen=True)
+class LoginThrottleSettings:
+    per_account: Count
+    per_address: Count
+    window_seconds: Seconds
+
+
+@dataclass(frozen=True)
+class Argon2Settings:
+    time_cost: Count
+    memory_kib: Annotated[int, AtLeast(8)]
+    parallelism: Count
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The CSO follow-up platform: who sees what, sessions, logins, password hashing."""
+
+    visibility: Visibility
+    page_size: Count
+    cookie_secure: bool
+    session_hours: Count
+    proxy_hops: Annotated[int, AtLeast(0)]
+    min_password_length: Annotated[int, AtLeast(8)]
+    login_throttle: LoginThrottleSettings
+    argon2: Argon2Settings
+
+
 @dataclass(frozen=True)
 class OpsSettings:
     """Who may read ``/metrics``: a bearer token, or a listed address (loopback by default)."""
@@ -147,6 +178,7 @@ class Settings:
     outbox: OutboxSettings
     gateways: GatewaySettings
     ops: OpsSettings
+    web: WebSettings
     secret_key: str = field(metadata=SECRET, repr=False)
     phone_key: str = field(metadata=SECRET, repr=False)
 

@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -76,6 +78,144 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     reporter_hash: Mapped[str] = mapped_column(String(64), index=True)
     reporter_encrypted: Mapped[str] = mapped_column(Text)
+    # Follow-up by the CSOs (web platform). The columns above hold the *current* values; what the
+    # reporter sent is in ``answers`` and in the first ``before`` of each field's audit rows.
+    verification: Mapped[str] = mapped_column(
+        String(20), default="unverified", server_default="unverified"
+    )
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    assigned_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", name="fk_reports_assigned_org")
+    )
+    # A duplicate points at its group's head (never at another duplicate); the inbox lists heads.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", name="fk_reports_duplicate_of"), index=True
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The inbox's first page for one filter, newest first, is an index range scan on one of these
+    # (bench/inbox.py measures them at 1,000,000 reports). Low-cardinality filters (channel,
+    # language) ride on the created_at index: their matches are dense among the newest reports.
+    __table_args__ = (
+        Index("ix_reports_inbox_status", "status", "created_at", "id"),
+        Index("ix_reports_inbox_verification", "verification", "created_at", "id"),
+        Index("ix_reports_inbox_category", "category", "created_at", "id"),
+        Index("ix_reports_inbox_subcategory", "subcategory", "created_at", "id"),
+        Index("ix_reports_inbox_province", "province_iso", "created_at", "id"),
+        Index("ix_reports_inbox_territory", "territory_pcode", "created_at", "id"),
+        Index("ix_reports_inbox_assigned", "assigned_org_id", "created_at", "id"),
+        Index("ix_reports_inbox_occurred", "occurred_on", "id"),
+        # Substring search ("site contains", words of details) through trigrams on PostgreSQL;
+        # SQLite gets a plain index it will not use for LIKE '%x%' (harmless, and the schemas
+        # stay comparable).
+        Index(
+            "ix_reports_site_trgm",
+            "site",
+            postgresql_using="gin",
+            postgresql_ops={"site": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_reports_details_trgm",
+            "details",
+            postgresql_using="gin",
+            postgresql_ops={"details": "gin_trgm_ops"},
+        ),
+    )
+
+
+class Organisation(Base):
+    """A CSO of the network. Its area and expertise decide what it sees under restricted visibility."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    provinces: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO 3166-2, e.g. CD-SK
+    territories: Mapped[list[str]] = mapped_column(JSON, default=list)  # territoire p-codes
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # category codes
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A CSO staff member: one organisation, one role (web/permissions.py says what each may do)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # coordinator | org_admin | analyst | viewer
+    language: Mapped[str | None] = mapped_column(String(8))  # None: the browser's
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the session id: raising it (password change, disabling) ends every open session.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A read-only API token of an organisation. Only its SHA-256 is stored; it is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to tell tokens apart
+    scope: Mapped[str] = mapped_column(String(20), default="read")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportEvent(Base):
+    """One thing that happened to a report, for its timeline. Append-only, like ReportChange.
+
+    ``kind``: corrected, verified, status, action, forwarded, merged, message. ``value`` holds the
+    kind's short result (new status, verification, action type...), ``note`` the person's words.
+    """
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str | None] = mapped_column(String(64))
+    previous: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    # forwarded: the receiving organisation; merged: the group's head; action: the action's date.
+    target_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    target_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    action_date: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        # "what was forwarded to us" under restricted visibility
+        Index("ix_report_events_forwards", "target_org_id", "kind", "report_id"),
+    )
+
+
+class ReportChange(Base):
+    """The audit trail: one row per corrected field. Append-only: no code path updates or deletes a
+    row, the ORM refuses to (storage/audit.py) and a database trigger refuses as well."""
+
+    __tablename__ = "report_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("report_events.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(String(32))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class Reporter(Base):

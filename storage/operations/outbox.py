@@ -20,10 +20,19 @@ REASON_MAX = 300
 
 
 @dataclass(frozen=True)
+class SealedPhone:
+    """A number already hashed and encrypted, e.g. copied from a report: a message to a reporter
+    is queued from the web without anyone decrypting it; only the sending job does."""
+
+    hash: str
+    encrypted: str
+
+
+@dataclass(frozen=True)
 class NewOutboxMessage:
     idempotency_key: str
     channel: str
-    phone: str
+    phone: str | SealedPhone
     text: str
     encoding: str
     segments: int
@@ -53,11 +62,15 @@ def queue_outbox_message(
     session: Session, message: NewOutboxMessage, *, vault: PhoneVault, now: datetime
 ) -> OutboxMessage:
     """Queue a message; the caller dispatches it after its transaction commits."""
+    if isinstance(message.phone, SealedPhone):
+        phone_hash, phone_encrypted = message.phone.hash, message.phone.encrypted
+    else:
+        phone_hash, phone_encrypted = vault.hash(message.phone), vault.encrypt(message.phone)
     row = OutboxMessage(
         idempotency_key=message.idempotency_key,
         channel=message.channel,
-        phone_hash=vault.hash(message.phone),
-        phone_encrypted=vault.encrypt(message.phone),
+        phone_hash=phone_hash,
+        phone_encrypted=phone_encrypted,
         sender=message.sender or None,
         text=message.text,
         encoding=message.encoding,

@@ -1,0 +1,273 @@
+"""The inbox: filtered, sorted, paginated reports, built to stay fast at a million rows.
+
+Pagination is by keyset (``after`` = the last row's sort value and id), never OFFSET: page 200
+costs what page 1 costs. Every single filter has an index that starts with its column and ends
+with (created_at, id) (``Report.__table_args__``), so "newest first, status = new" reads 51 index
+entries. The total is counted only up to a cap (``count_matching``): an exact COUNT(*) over a
+million rows on every page view is what makes such inboxes slow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from ..models import Report, ReportEvent
+
+Sort = Literal["received_desc", "received_asc", "occurred_desc", "occurred_asc"]
+SORTS: tuple[Sort, ...] = ("received_desc", "received_asc", "occurred_desc", "occurred_asc")
+UNASSIGNED = 0  # ``assigned`` filter value for "assigned to nobody"
+MAX_WORDS = 6  # words of a search: more would only make the query slow, not better
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str | None = None
+    verification: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    province: str | None = None
+    territory: str | None = None  # p-code
+    site: str | None = None  # "contains", case-insensitive
+    channel: str | None = None
+    language: str | None = None
+    assigned: int | None = None  # an organisation id, or UNASSIGNED
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    received_from: datetime | None = None  # inclusive
+    received_before: datetime | None = None  # exclusive
+    search: str | None = None  # every word must appear in the details
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Restricted visibility: the organisation's area and expertise, plus what came its way.
+    ``None`` instead of a Visibility means the reader sees everything."""
+
+    organisation_id: int
+    provinces: frozenset[str] = frozenset()
+    territories: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Cursor:
+    value: str | None  # the last row's sort value (ISO text), None for an undated report
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.value or ''}~{self.id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        if not text or "~" not in text:
+            return None
+        value, _, raw_id = text.rpartition("~")
+        try:
+            report_id = int(raw_id)
+            if value:
+                # Parsed to prove it is a date or a datetime, not something to put in SQL.
+                (datetime if "T" in value else date).fromisoformat(value)
+        except ValueError:
+            return None
+        return cls(value or None, report_id)
+
+
+INBOX_COLUMNS = (
+    Report.id,
+    Report.reference,
+    Report.created_at,
+    Report.channel,
+    Report.language,
+    Report.category,
+    Report.subcategory,
+    Report.province_iso,
+    Report.territory,
+    Report.territory_pcode,
+    Report.site,
+    Report.occurred_on,
+    Report.occurred_until,
+    Report.details,
+    Report.status,
+    Report.verification,
+    Report.assigned_org_id,
+)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: Sequence[Any]
+    next_cursor: Cursor | None
+    duplicates: dict[int, int] = field(default_factory=dict)  # head id -> its duplicates
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    # ILIKE on PostgreSQL, which the trigram indexes serve; lower() LIKE lower() on SQLite.
+    condition: ColumnElement[bool] = column.ilike(f"%{_escape_like(text)}%", escape="\\")
+    return condition
+
+
+def visibility_clause(visibility: Visibility | None) -> ColumnElement[bool]:
+    if visibility is None:
+        return true()
+    area: ColumnElement[bool] = true()
+    if visibility.provinces or visibility.territories:
+        area = or_(
+            Report.province_iso.in_(sorted(visibility.provinces))
+            if visibility.provinces
+            else false(),
+            Report.territory_pcode.in_(sorted(visibility.territories))
+            if visibility.territories
+            else false(),
+        )
+    expertise: ColumnElement[bool] = (
+        Report.category.in_(sorted(visibility.categories)) if visibility.categories else true()
+    )
+    forwarded = exists().where(
+        ReportEvent.target_org_id == visibility.organisation_id,
+        ReportEvent.kind == "forwarded",
+        ReportEvent.report_id == Report.id,
+    )
+    return or_(
+        and_(area, expertise), Report.assigned_org_id == visibility.organisation_id, forwarded
+    )
+
+
+def filter_clauses(f: InboxFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    equal = {
+        Report.status: f.status,
+        Report.verification: f.verification,
+        Report.category: f.category,
+        Report.subcategory: f.subcategory,
+        Report.province_iso: f.province,
+        Report.territory_pcode: f.territory,
+        Report.channel: f.channel,
+        Report.language: f.language,
+    }
+    for column, value in equal.items():
+        if value:
+            clauses.append(column == value)
+    if f.assigned == UNASSIGNED:
+        clauses.append(Report.assigned_org_id.is_(None))
+    elif f.assigned is not None:
+        clauses.append(Report.assigned_org_id == f.assigned)
+    if f.site:
+        clauses.append(_contains(Report.site, f.site))
+    if f.search:
+        for word in f.search.split()[:MAX_WORDS]:
+            clauses.append(_contains(Report.details, word))
+    if f.occurred_from:
+        # A range report ("this week") matches when the ranges overlap.
+        clauses.append(func.coalesce(Report.occurred_until, Report.occurred_on) >= f.occurred_from)
+    if f.occurred_to:
+        clauses.append(Report.occurred_on <= f.occurred_to)
+    if f.received_from:
+        clauses.append(Report.created_at >= f.received_from)
+    if f.received_before:
+        clauses.append(Report.created_at < f.received_before)
+    return clauses
+
+
+def _where(f: InboxFilter, visibility: Visibility | None) -> list[ColumnElement[bool]]:
+    # A duplicate is listed through its group's head only.
+    return [Report.duplicate_of_id.is_(None), *filter_clauses(f), visibility_clause(visibility)]
+
+
+def _after(sort: Sort, cursor: Cursor) -> ColumnElement[bool]:
+    """Rows after the cursor in the sort's order (ids break ties; undated reports come last)."""
+    if sort.startswith("received"):
+        assert cursor.value is not None
+        value: Any = datetime.fromisoformat(cursor.value)
+        if sort == "received_desc":
+            return or_(
+                Report.created_at < value, and_(Report.created_at == value, Report.id < cursor.id)
+            )
+        return or_(
+            Report.created_at > value, and_(Report.created_at == value, Report.id > cursor.id)
+        )
+    column = Report.occurred_on
+    if cursor.value is None:  # already among the undated, which come last
+        return and_(
+            column.is_(None),
+            Report.id < cursor.id if sort == "occurred_desc" else Report.id > cursor.id,
+        )
+    value = date.fromisoformat(cursor.value)
+    if sort == "occurred_desc":
+        return or_(column < value, and_(column == value, Report.id < cursor.id), column.is_(None))
+    return or_(column > value, and_(column == value, Report.id > cursor.id), column.is_(None))
+
+
+def _order(sort: Sort) -> list[Any]:
+    if sort == "received_desc":
+        return [Report.created_at.desc(), Report.id.desc()]
+    if sort == "received_asc":
+        return [Report.created_at.asc(), Report.id.asc()]
+    undated_last = Report.occurred_on.is_(None).asc()
+    if sort == "occurred_desc":
+        return [undated_last, Report.occurred_on.desc(), Report.id.desc()]
+    return [undated_last, Report.occurred_on.asc(), Report.id.asc()]
+
+
+def _cursor_of(sort: Sort, row: Any) -> Cursor:
+    if sort.startswith("received"):
+        return Cursor(row.created_at.isoformat(), row.id)
+    return Cursor(row.occurred_on.isoformat() if row.occurred_on else None, row.id)
+
+
+def inbox_page(
+    session: Session,
+    f: InboxFilter,
+    visibility: Visibility | None,
+    *,
+    sort: Sort = "received_desc",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> InboxPage:
+    query = select(*INBOX_COLUMNS).where(*_where(f, visibility))
+    if after is not None:
+        query = query.where(_after(sort, after))
+    rows: list[Any] = list(session.execute(query.order_by(*_order(sort)).limit(limit + 1)))
+    next_cursor = _cursor_of(sort, rows[limit - 1]) if len(rows) > limit else None
+    rows = rows[:limit]
+    return InboxPage(rows=rows, next_cursor=next_cursor, duplicates=duplicate_counts(session, rows))
+
+
+def duplicate_counts(session: Session, rows: Sequence[Any]) -> dict[int, int]:
+    ids = [row.id for row in rows]
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Report.duplicate_of_id, func.count(Report.id))
+        .where(Report.duplicate_of_id.in_(ids))
+        .group_by(Report.duplicate_of_id)
+    )
+    return {int(head): int(count) for head, count in found if head is not None}
+
+
+def count_matching(
+    session: Session, f: InboxFilter, visibility: Visibility | None, cap: int = 1000
+) -> tuple[int, bool]:
+    """(how many match, whether there are more than ``cap``): an exact count only while small."""
+    inner = select(Report.id).where(*_where(f, visibility)).limit(cap + 1).subquery()
+    found = session.scalar(select(func.count()).select_from(inner)) or 0
+    return min(found, cap), found > cap
+
+
+def visible_report_ids(
+    session: Session, ids: Sequence[int], visibility: Visibility | None
+) -> list[int]:
+    """Which of ``ids`` this reader may see (a bulk form names ids; the server re-checks them)."""
+    if not ids:
+        return []
+    query = select(Report.id).where(Report.id.in_(ids), visibility_clause(visibility))
+    return list(session.scalars(query.order_by(Report.id)))
