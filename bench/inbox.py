@@ -282,12 +282,13 @@ def load(url: str, n: int, seed: int) -> dict[str, Any]:
                 "SELECT conname FROM pg_constraint WHERE conrelid = 'reports'::regclass AND contype = 'u'"
             ).fetchall()
         ]
-        unique_defs = {
-            name: conn.execute(
+        unique_defs: dict[str, str] = {}
+        for name in constraints:
+            found = conn.execute(
                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", (name,)
-            ).fetchone()[0]
-            for name in constraints
-        }
+            ).fetchone()
+            assert found is not None
+            unique_defs[name] = found[0]
         for name in constraints:
             conn.execute(f'ALTER TABLE reports DROP CONSTRAINT "{name}"')
         for name, _definition in indexes:

@@ -24,7 +24,7 @@ WORKERS = {"coordinator", "org_admin", "analyst"}
 
 
 def data_for(action: str, orgs: dict[str, Organisation], original: Report) -> dict[str, Any]:
-    return {
+    forms: dict[str, dict[str, Any]] = {
         "correct": {"site": "Corrected site", "reason": "checked"},
         "verify": {"verification": "verified"},
         "status": {"status": "monitoring"},
@@ -32,7 +32,8 @@ def data_for(action: str, orgs: dict[str, Organisation], original: Report) -> di
         "forward": {"organisation": orgs["goma"].id},
         "merge": {"original": original.reference},
         "message": {"text": "Merci", "nonce": "a" * 32},
-    }[action]
+    }
+    return forms[action]
 
 
 ACTIONS = ("correct", "verify", "status", "actions", "forward", "merge", "message")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -53,7 +54,7 @@ def test_reporter_and_staff_text_is_shown_inert_on_every_page(
     url = f"/reports/{report.reference}"
     organisations = coordinator.get("/admin/organisations").get_data(as_text=True)
     partner_id = int(organisations.split("/admin/organisations/")[2].split('"')[0])
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("correct", {"site": f"{SCRIPT} corrected", "reason": f"reason {HTML}"}),
         ("verify", {"verification": "verified", "note": f"note {SCRIPT}"}),
         ("status", {"status": "monitoring", "note": f"status {HTML}"}),
