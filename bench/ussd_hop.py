@@ -18,7 +18,8 @@ from pathlib import Path
 
 from common import backends, baseline_ms, bench_app, report
 
-# language, main menu, category, sub-category, province, territory, site, when, details, confirm
+# language, main menu, category, sub-category, province, territory, site, when, details (typed
+# straight at "anything to add?", which takes them), confirm
 SESSION_INPUTS = ["2", "1", "1", "1", "4", "5", "Kamituga", "1", "Trois blesses", "1"]
 
 
