@@ -47,7 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app.extensions[EXTENSION_KEY] = _services(settings)
-    if not migrate.is_current(settings.database_url):
+    if not migrate.is_current(
+        settings.database_url, max(1, round(settings.database.connect_timeout_seconds))
+    ):
         # Not fatal: `flask db upgrade` itself starts here. But say it before a reporter finds out.
         logging.getLogger(__name__).warning(
             "the database schema is not current: run `flask --app app db upgrade`"

@@ -21,7 +21,7 @@ from menus.document import Document
 from menus.i18n import Catalog
 from menus.registry import TreeRegistry
 from settings import PROJECT_DIR, Settings
-from storage.db import Database
+from storage.db import Database, Timeouts
 from storage.phones import PhoneVault
 from storage.redis_store import EmbeddedRedis, connect
 from storage.references import generate
@@ -94,7 +94,12 @@ def build_services(settings: Settings) -> Services:
     checker = TreeChecker(datasets, catalog, tuple(screen_limits(settings)))
     seeds = tree_seeds(settings, checker)  # a broken one stops start-up before any connection
     connection = connect(settings.redis_url, settings.instance_path)
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        Timeouts(
+            settings.database.connect_timeout_seconds, settings.database.statement_timeout_seconds
+        ),
+    )
     clock = Clock(settings.timezone)
     try:
         trees = open_registry(

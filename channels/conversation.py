@@ -25,6 +25,7 @@ from menus.model import Tree
 from outbox import dispatch
 from services import Services
 from storage import operations, phones, queries
+from storage.db import relax_durability
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class TurnWrites:
         self.session = session
         self.caller = caller
         self.outbox_ids: list[int] = []
+        self.language: str | None = None  # the language this turn stored for the phone
 
     def record(self, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context) -> Outcome:
         """Write what the outcome's events call for; return the outcome to show.
@@ -84,6 +86,7 @@ class TurnWrites:
                 operations.remember_language(
                     self.session, self.caller.phone_hash, event.language, now
                 )
+                self.language = event.language
             elif isinstance(event, ReportSubmitted):
                 reference, created = self._store(event, conversation_id)
                 stored = engine.submitted(tree, outcome.state, reference, ctx)
@@ -213,6 +216,10 @@ class Conversations:
             writes = TurnWrites(self.services, session, caller)
             yield writes
         dispatch.enqueue(self.services, writes.outbox_ids)
+        if writes.language is not None:
+            # USSD reads the phone's language from Redis (no SQL on a hop that needs none): keep
+            # that copy right whichever channel changed it.
+            self.services.sessions.remember_language(caller.phone_hash, writes.language)
 
     def commit(
         self, caller: Caller, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context
@@ -222,4 +229,6 @@ class Conversations:
         if not needs_writing(outcome):
             return outcome
         with self.transaction(caller) as writes:
+            if not any(isinstance(e, ReportSubmitted) for e in outcome.events):
+                relax_durability(writes.session)  # a language choice only
             return writes.record(tree, outcome, conversation_id, ctx)

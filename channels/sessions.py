@@ -39,14 +39,23 @@ class UssdSession:
     state: State
     last_text: str | None  # the gateway's cumulative text (or, per-turn gateways, latest input)
     reply: UssdReply
+    # Inputs whose outcome the database did not take (the reply asked to try again): the same
+    # request once more replays them instead of repeating that reply.
+    retry: tuple[str, ...] = ()
+    # The session a resumed report began in: its report is stored under that one's key.
+    origin: str | None = None
 
     def to_json(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "state": self.state.to_dict(),
             "text": self.last_text,
             "reply": self.reply.text,
             "end": self.reply.end,
         }
+        if self.retry:  # only when set: most sessions never need them
+            data["retry"] = list(self.retry)
+        if self.origin:
+            data["origin"] = self.origin
         return json.dumps(data, separators=_COMPACT)
 
     @classmethod
@@ -59,6 +68,8 @@ class UssdSession:
             state=State.from_dict(data["state"]),
             last_text=data["text"],
             reply=UssdReply(text=str(data["reply"]), end=bool(data["end"])),
+            retry=tuple(str(item) for item in data.get("retry", ())),
+            origin=str(data["origin"]) if data.get("origin") else None,
         )
 
 

@@ -10,16 +10,19 @@ writes nothing to the database makes no database round trip at all.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from contextlib import suppress
+from dataclasses import dataclass, replace
+
+from redis.exceptions import RedisError
 
 from menus import engine, gsm
-from menus.engine import Context, Outcome, Screen, State
+from menus.engine import Context, LanguageChosen, Outcome, Screen, State
 from menus.i18n import N_
 from menus.model import Tree
 from menus.state import RESUME_NODE
 from services import Services
 from storage import operations, phones
-from storage.sessions import ResumePoint, SessionBusy
+from storage.sessions import NO_LANGUAGE, OpenedTurn, ResumeMode, SessionBusy
 
 from .conversation import Caller, Conversations, shown
 from .sessions import UssdSession
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "ussd"
 MSG_TRY_AGAIN = N_("Sorry, we could not save this. Please try again.")
 MSG_UNAVAILABLE = N_("Service unavailable. Please try later.")
+MSG_INTERRUPTED = N_("Sorry, this session was interrupted. Please dial again.")
 
 
 def new_inputs(previous: str, current: str) -> list[str] | None:
@@ -67,6 +71,39 @@ def play(tree: Tree, outcome: Outcome, inputs: list[str], ctx: Context) -> Outco
     return replace(outcome, events=tuple(events))
 
 
+@dataclass(frozen=True)
+class _Advanced:
+    tree: Tree
+    outcome: Outcome
+    inputs: tuple[str, ...]  # what this request applied
+    origin: str | None  # the session a resumed report began in
+
+
+class _Start:
+    """How a new session starts: the phone's remembered language comes from Redis when cached
+    there, and from the database (once, then cached) otherwise."""
+
+    def __init__(self, opened: OpenedTurn, conversations: Conversations, caller: Caller) -> None:
+        self.opened = opened
+        self.conversations = conversations
+        self.caller = caller
+        self.to_cache: str | None = None  # what the database said, for the cache
+        self._asked = False
+        self._found: str | None = None
+
+    def language(self) -> str | None:
+        if self._asked:
+            return self._found
+        cached = self.opened.language
+        if cached is not None:
+            self._found = None if cached == NO_LANGUAGE else cached
+        else:
+            self._found = self.conversations.remembered_language(self.caller)
+            self.to_cache = self._found or NO_LANGUAGE
+        self._asked = True
+        return self._found
+
+
 class UssdService:
     def __init__(self, services: Services, conversations: Conversations) -> None:
         self.services = services
@@ -81,11 +118,20 @@ class UssdService:
     def limit_for(self, network: str) -> int:
         return self.settings.network_limits.get(network, self.settings.screen_limit)
 
-    def unavailable(self) -> UssdReply:
-        """For a reporter whose language we do not know: the message in every language."""
+    def unavailable(self, language: str | None = None, message: str = MSG_UNAVAILABLE) -> UssdReply:
+        """An END screen in the reporter's language, or in every language when it is unknown."""
         tree = self.services.trees.current(self.default_tree)
-        text = self.services.catalog.in_each(tree.languages, MSG_UNAVAILABLE)
+        if language in tree.languages:
+            text = self.services.catalog.gettext(language, message)
+        else:
+            text = self.services.catalog.in_each(tree.languages, message)
         return UssdReply(text=gsm.truncate(text, self.settings.screen_limit), end=True)
+
+    def _language_without_redis(self, caller: Caller) -> str | None:
+        try:
+            return self.conversations.remembered_language(caller)
+        except Exception:  # the database may be what failed too: every language then
+            return None
 
     def handle(self, turn: UssdTurn) -> UssdReply:
         """Always a reply for the gateway; raises only ``phones.InvalidPhoneNumber``, for a
@@ -95,45 +141,90 @@ class UssdService:
             return self._handle(turn, caller)
         except SessionBusy:
             log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
+        except RedisError as exc:
+            # Expected when Redis is down or frozen: one line, no traceback, and the reporter
+            # hears it in their language (the database knows it) within the client's timeouts.
+            log.error(
+                "USSD session %s: Redis unavailable (%s)", turn.session_id, type(exc).__name__
+            )
+            return self.unavailable(self._language_without_redis(caller))
         except Exception:
             log.exception("USSD request failed for session %s", turn.session_id)
         return self.unavailable()
 
     def _handle(self, turn: UssdTurn, caller: Caller) -> UssdReply:
         key = self.session_key(turn.gateway, turn.session_id)
-        with self.store.lock(CHANNEL, key, self.settings.lock_timeout):
-            stored = self.store.load(CHANNEL, key, UssdSession.from_json)
+        opened = self.store.open_turn(
+            CHANNEL, key, caller.phone_hash, self.settings.lock_timeout
+        )  # round trip 1: the lock, the session, and for a new one its resume point and language
+        saved = False
+        try:
+            stored = UssdSession.from_json(opened.document) if opened.document else None
             seen = turn.cumulative
-            if stored is not None and seen is not None and stored.last_text == seen:
+            repeat = stored is not None and seen is not None and stored.last_text == seen
+            if repeat and stored is not None and not stored.retry:
                 return stored.reply  # the gateway repeated itself
             ctx = self.conversations.context(
                 self.limit_for(turn.network), offer_sms_reference=self.settings.sms_reference
             )
-            current = self._advance(turn, stored, caller, key, ctx)
+            start = _Start(opened, self.conversations, caller)
+            if stored is None and seen is not None and "*" in seen:
+                lost = self._lost(start)
+                if lost is not None:
+                    return lost
+            current = self._advance(turn, stored, start, key, ctx)
             if current is None:  # a late copy of an earlier request: change nothing
                 assert stored is not None
                 return stored.reply
-            tree, outcome = current
+            # The report's own conversation: a resumed report keeps the one it began in, so
+            # that storing it twice (an answer lost after its commit) finds the first row.
+            conversation = current.origin or turn.session_id
+            retry: tuple[str, ...] = ()
             try:
-                outcome = self.conversations.commit(caller, tree, outcome, turn.session_id, ctx)
+                outcome = self.conversations.commit(
+                    caller, current.tree, current.outcome, conversation, ctx
+                )
                 screen = shown(outcome)
+                # A language chosen now is already cached by the commit; else what the database
+                # said, if it was asked.
+                chose = any(isinstance(e, LanguageChosen) for e in outcome.events)
+                language = None if chose else start.to_cache
             except Exception:
                 log.exception("could not store the outcome of USSD session %s", turn.session_id)
-                outcome = self._unsaved(tree, stored, ctx)
+                outcome = self._unsaved(current.tree, stored, ctx)
                 screen = shown(outcome)
+                language = start.to_cache
+                # The same request again (a gateway's retry, after the database is back) must
+                # replay these inputs rather than repeat "try again" for ever.
+                retry = current.inputs
             reply = UssdReply(text=screen.text, end=screen.end)
-            last_text = seen if seen is not None else turn.latest_input
-            self._save(key, caller, outcome.state, last_text, reply)
-        return reply
+            record = UssdSession(
+                state=outcome.state,
+                last_text=seen if seen is not None else turn.latest_input,
+                reply=reply,
+                retry=retry,
+                # Kept while the offer shows and while its report goes on; a report started
+                # again from nothing is a new one.
+                origin=current.origin
+                if outcome.state.answers or outcome.state.node == RESUME_NODE
+                else None,
+            )
+            self._save(key, caller, record, opened.token, language)
+            saved = True  # round trip 2 saved the session and released the lock
+            return reply
+        finally:
+            if not saved:
+                with suppress(RedisError):  # it expires by itself; the first error is the one
+                    self.store.release(CHANNEL, key, opened.token)
 
     def _advance(
         self,
         turn: UssdTurn,
         stored: UssdSession | None,
-        caller: Caller,
+        start: _Start,
         key: str,
         ctx: Context,
-    ) -> tuple[Tree, Outcome] | None:
+    ) -> _Advanced | None:
         """The engine's outcome for this request, or None when the request is stale."""
         pinned = None
         if stored is not None and not turn.is_new:
@@ -141,32 +232,55 @@ class UssdService:
         if pinned is None or stored is None:
             # A new session, or one whose tree version is no longer served: start afresh.
             tree = self.services.trees.current(self.default_tree)
-            earlier = self._resume(caller, key, tree)
+            earlier = self._resume(start.opened, key, tree)
             received = earlier.reference if earlier is not None and earlier.ended else None
+            resumed = earlier if received is None else None
             opened = engine.start(
-                tree,
-                ctx,
-                language=self.conversations.remembered_language(caller),
-                resume=earlier if received is None else None,
-                received=received,
+                tree, ctx, language=start.language(), resume=resumed, received=received
             )
-            return tree, play(tree, opened, opening_inputs(turn), ctx)
+            inputs = tuple(opening_inputs(turn))
+            origin = None
+            if resumed is not None and start.opened.resume_session is not None:
+                origin = start.opened.resume_session.split(":", 1)[-1]
+            return _Advanced(tree, play(tree, opened, list(inputs), ctx), inputs, origin)
         tree, state = pinned, stored.state
-        if turn.cumulative is not None:
-            inputs = new_inputs(stored.last_text or "", turn.cumulative)
-            if inputs is None:
+        found: list[str] | None
+        if stored.retry and turn.cumulative == stored.last_text:
+            found = list(stored.retry)
+        elif turn.cumulative is not None:
+            found = new_inputs(stored.last_text or "", turn.cumulative)
+            if found is None:
                 return None
         else:
-            inputs = [turn.latest_input or ""]
-        return tree, play(tree, Outcome(engine.render(tree, state, ctx), state), inputs, ctx)
+            found = [turn.latest_input or ""]
+        if not found:
+            outcome = Outcome(engine.render(tree, state, ctx), state)
+            return _Advanced(tree, outcome, (), stored.origin)
+        # No screen for where the reporter stood: the step renders the one they move to.
+        outcome = play(tree, Outcome(None, state), found, ctx)
+        return _Advanced(tree, outcome, tuple(found), stored.origin)
 
-    def _resume(self, caller: Caller, key: str, tree: Tree) -> State | None:
+    def _lost(self, start: _Start) -> UssdReply | None:
+        """A session past its first answer that Redis no longer holds (restarted, evicted, failed
+        over). Replaying the gateway's text from today's start could walk another way than the
+        reporter did (the language is known by now, so the first screen differs; a typed
+        ``12*05*2026`` splits), so end it, in their language, and store nothing. With no
+        language known yet, the walk began at the language question and the replay is exact."""
+        language = start.language()
+        if language is None:
+            return None
+        log.warning("USSD session state lost mid-report: the reporter is asked to dial again")
+        return self.unavailable(language, MSG_INTERRUPTED)
+
+    def _resume(self, opened: OpenedTurn, key: str, tree: Tree) -> State | None:
         """What the next dial hears of this phone's last session: its unfinished report (to
         resume) or its submitted one (to confirm its reference), within the resume window."""
-        point = self.store.resume_point(CHANNEL, caller.phone_hash)
-        if point is None or point.session_id == key:
+        if opened.resume_session in (None, key) or opened.resume_document is None:
             return None
-        state = State.from_dict(point.state)
+        record = UssdSession.from_json(opened.resume_document)
+        if record is None:
+            return None
+        state = record.state
         if state.ended:
             return state if state.reference and self.settings.received_notice else None
         if not self.settings.resume_offer:
@@ -183,25 +297,37 @@ class UssdService:
         return Outcome(engine.render(tree, state, ctx, hint), state)
 
     def _save(
-        self, key: str, caller: Caller, state: State, text: str | None, reply: UssdReply
+        self, key: str, caller: Caller, record: UssdSession, token: str, language: str | None
     ) -> None:
-        """The session and, in the same round trip, the phone's resume point: set while a report
-        is unfinished (where resuming is offered) and once it is submitted (for "your report was
-        received"), kept while the resume offer itself is showing, cleared otherwise: the next
-        dial hears of the last one at most once."""
-        resume: tuple[str, ResumePoint | None, int] | None
-        window = self.settings.resume_window
+        """The session, the phone's resume point and the lock, in one round trip. The resume
+        point names this session while its report is unfinished (where resuming is offered) and
+        once it is submitted (for "your report was received"), and the session then lives as long
+        as the resume window; it is kept while the resume offer itself is showing, and cleared
+        otherwise: the next dial hears of the last one at most once."""
+        settings, state = self.settings, record.state
+        resume: ResumeMode
+        ttl = settings.session_ttl
         submitted = state.ended and state.reference is not None
         if state.node == RESUME_NODE:
-            resume = None  # the offer itself must not erase what it offers
-        elif (state.unfinished and self.settings.resume_offer) or (
-            submitted and self.settings.received_notice
+            resume = "keep"  # the offer itself must not erase what it offers
+        elif (state.unfinished and settings.resume_offer) or (
+            submitted and settings.received_notice
         ):
-            resume = (caller.phone_hash, ResumePoint(state.to_dict(), key), window)
+            resume = "set"
+            ttl = max(ttl, settings.resume_window)
         else:
-            resume = (caller.phone_hash, None, window)
-        record = UssdSession(state=state, last_text=text, reply=reply)
-        self.store.save(CHANNEL, key, record, self.settings.session_ttl, resume=resume)
+            resume = "clear"
+        self.store.close_turn(
+            CHANNEL,
+            key,
+            token,
+            record=record,
+            ttl=ttl,
+            phone_hash=caller.phone_hash,
+            resume=resume,
+            resume_window=settings.resume_window,
+            language=language,
+        )
 
     # The end of a session ------------------------------------------------------------------
 

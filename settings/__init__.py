@@ -18,6 +18,7 @@ from .loading import (
 )
 from .sections import (
     AfricasTalkingSettings,
+    DatabaseSettings,
     GatewaySettings,
     OpsSettings,
     OutboxSettings,
@@ -34,6 +35,7 @@ __all__ = [
     "PROJECT_DIR",
     "AfricasTalkingSettings",
     "ConfigError",
+    "DatabaseSettings",
     "GatewaySettings",
     "OpsSettings",
     "OutboxSettings",

@@ -151,6 +151,14 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    """Bounds on every wait for PostgreSQL (SQLite ignores them): see storage/db.py."""
+
+    connect_timeout_seconds: Annotated[float, AtLeast(0.1)]
+    statement_timeout_seconds: Annotated[float, AtLeast(0.1)]
+
+
+@dataclass(frozen=True)
 class OpsSettings:
     """Who may read ``/metrics``: a bearer token, or a listed address (loopback by default)."""
 
@@ -177,6 +185,7 @@ class Settings:
     sms: SmsSettings
     outbox: OutboxSettings
     gateways: GatewaySettings
+    database: DatabaseSettings
     ops: OpsSettings
     web: WebSettings
     secret_key: str = field(metadata=SECRET, repr=False)

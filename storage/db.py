@@ -1,14 +1,34 @@
-"""The database engine and the unit of work: one transaction per request."""
+"""The database engine and the unit of work: one transaction per request.
+
+On PostgreSQL every wait for the server is bounded: connecting (``connect_timeout``), each
+statement on the server (``statement_timeout``, ``lock_timeout``), and each wait for an answer
+on the client too, since a hung server or a black-holed network answers nothing at all, not
+even a timeout. A USSD gateway gives a hop about 10 s: a hop whose database does not answer
+must tell the reporter "try again" well within that, not hold a worker until it is killed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect_seconds: float = 2.0
+    statement_seconds: float = 3.0
+
+    @property
+    def answer_seconds(self) -> float:
+        # The server's own statement timeout answers first when the server is alive; this one
+        # is for when nothing answers.
+        return self.statement_seconds + 1.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -21,18 +41,69 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _guarded_connection_class(answer_seconds: float) -> type[Any]:
+    """psycopg's connection, with a client-side limit on every wait for the server."""
+    import psycopg
+    from psycopg import errors
+
+    class GuardedConnection(psycopg.Connection[Any]):
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            try:
+                return super().wait(gen, interval, answer_seconds if timeout is None else timeout)
+            except errors.OperationalError as exc:
+                if type(exc).__name__ != "_WaitTimeout":  # psycopg's own, not exported
+                    raise
+                # Half a protocol exchange is left on the wire: this connection is finished.
+                # Closed, it is also what SQLAlchemy recognises as a disconnect and discards.
+                self.pgconn.finish()
+                raise errors.OperationalError(
+                    f"the database did not answer within {answer_seconds:g} s"
+                ) from None
+
+    return GuardedConnection
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    timeouts = timeouts or Timeouts()
+    statement_ms = int(timeouts.statement_seconds * 1000)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=timeouts.connect_seconds,  # waiting for a free connection counts too
+        connect_args={
+            "connect_timeout": max(1, round(timeouts.connect_seconds)),
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}",
+        },
+    )
+    if url.startswith("postgresql+psycopg") or url.startswith("postgresql:"):
+        guarded = _guarded_connection_class(timeouts.answer_seconds)
+
+        @event.listens_for(engine, "do_connect")
+        def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            return guarded.connect(*cargs, **cparams)
+
+    return engine
+
+
+def relax_durability(session: Session) -> None:
+    """This transaction's commit need not wait for the disk (PostgreSQL's per-transaction
+    ``synchronous_commit = off``): for a write that a crash may lose at no harm, such as the
+    language a phone chose (it is asked again). A report's commit never uses it. Waiting for
+    the flush of each such commit was most of a worker's time under load."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, timeouts)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

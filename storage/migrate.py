@@ -22,10 +22,14 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def is_current(url: str) -> bool:
-    """Whether the database is at the latest migration (False also when it cannot be read)."""
+def is_current(url: str, connect_timeout: int = 3) -> bool:
+    """Whether the database is at the latest migration (False also when it cannot be read).
+
+    Bounded: start-up asks this, and a worker that serves hops needing no database must not
+    wait on a database that does not answer."""
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    engine = create_engine(url, poolclass=NullPool)
+    bounded = {"connect_timeout": connect_timeout} if url.startswith("postgresql") else {}
+    engine = create_engine(url, poolclass=NullPool, connect_args=bounded)
     try:
         with engine.connect() as connection:
             found = set(MigrationContext.configure(connection).get_current_heads())

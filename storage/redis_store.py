@@ -30,6 +30,18 @@ from pathlib import Path
 
 import psutil
 import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+# A hop makes two Redis round trips of well under a millisecond each. A Redis that does not
+# answer within these is down or frozen, and the reporter must hear so within the gateway's
+# patience (issue 10: an answer within 2 s), not after redis-py's default 5 s and three retries.
+SOCKET_TIMEOUT = 0.75
+CONNECT_TIMEOUT = 0.5
+# One immediate retry on a dropped connection (a pooled connection to a Redis that restarted
+# since), never on a timeout: a frozen server would only double the wait.
+RETRY = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -44,7 +56,12 @@ class Connection:
 
 def connect(url: str, instance_path: Path) -> Connection:
     if url:
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            retry=RETRY,
+        )
         return Connection(client, url, None)
     server = embedded(instance_path)
     client = redis.Redis(unix_socket_path=server.socket, socket_timeout=5)
