@@ -40,10 +40,12 @@ bench: install
 
 # Not part of `make test`: gunicorn + PostgreSQL (LOADTEST_DATABASE_URL, default database
 # kuf_loadtest on 127.0.0.1, created and reset) + a redis-server of its own + wrk; see
-# bench/loadtest/run.py.
+# bench/loadtest/run.py. Then the gateway fuzz with 10,000 examples per endpoint (on the real
+# servers too when DATABASE_URL and REDIS_URL are set).
 LOADTEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest
 loadtest: install
 	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BIN)/python bench/loadtest/run.py $(LOADTEST_ARGS)
+	FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_gateways.py
 
 # Two catalogs per language: messages.po, what a phone shows (GSM-7, checked by `flask menus
 # check`), and web.po, the web platform's pages (any character).

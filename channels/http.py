@@ -12,12 +12,22 @@ that matches no session, a network code of another operator). Only free text kep
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from flask import Response, abort, make_response, request
+from werkzeug.datastructures import MultiDict
+
+log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000  # a reporter's text: far beyond any USSD session or three SMS segments
+# NUL and the other control characters (tab and line breaks aside) mean nothing in a report, and
+# PostgreSQL refuses NUL in text: kept, one would make every later commit of that conversation
+# fail, for ever. They are dropped at the edge, the same way on every retry.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -51,12 +61,27 @@ def require_token(expected: str) -> None:
         abort(plain("missing or wrong token\n", 403))
 
 
+def _form() -> MultiDict[str, str]:
+    """The posted form. A url-encoded body that is not UTF-8 (a gateway writing Latin-1) would
+    reach us as no form at all: it is read as Latin-1 instead, where every byte is a letter, so
+    the request is served with its text as close as we can tell to what was meant."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return request.form
+    raw = request.get_data(cache=True)  # the form below is parsed from this same copy
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        log.warning("%s: body is not UTF-8; read as Latin-1", request.path)
+        return MultiDict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    return request.form
+
+
 def read_form(fields: Sequence[Field]) -> dict[str, str] | str:
-    """The fields' values (stripped, except a reporter's text; absent ones empty), or the
-    one-line reason why the request is refused."""
+    """The fields' values (stripped, except a reporter's text; absent ones empty; control
+    characters dropped), or the one-line reason why the request is refused."""
     if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return f"expected a form-encoded body, got '{request.mimetype or 'nothing'}'"
-    form = request.form
+    form = _form()
     missing = [
         f.name
         for f in fields
@@ -67,7 +92,7 @@ def read_form(fields: Sequence[Field]) -> dict[str, str] | str:
         return f"missing field(s): {', '.join(missing)}"
     values: dict[str, str] = {}
     for f in fields:
-        value = form.get(f.name, "")
+        value = _CONTROL.sub("", form.get(f.name, ""))
         if not f.reporters_text:
             value = value.strip()
         if len(value) > f.limit:

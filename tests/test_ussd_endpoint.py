@@ -497,14 +497,6 @@ def test_a_notification_for_an_unknown_session_has_no_last_node(
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [
-        ({"hopsCount": "four"}, "hopsCount and durationInMillis must be numbers"),
-        ({"durationInMillis": "12s"}, "hopsCount and durationInMillis must be numbers"),
-        ({"durationInMillis": "inf"}, "hopsCount and durationInMillis must be numbers"),
-        ({"hopsCount": "1e400"}, "hopsCount and durationInMillis must be numbers"),
-        ({"hopsCount": "-3"}, "hopsCount and durationInMillis must be numbers"),
-        ({"durationInMillis": "99999999999999"}, "hopsCount and durationInMillis must be numbers"),
-        ({"date": "yesterday"}, "date must be"),
-        ({"date": "2026-13-40 25:00:00"}, "date must be"),
         ({"status": ""}, "missing field(s): status"),
         ({"sessionId": ""}, "missing field(s): sessionId"),
         # The same rule as for the USSD requests and SMS: identifiers and codes are never cut.
@@ -522,6 +514,40 @@ def test_malformed_notifications_get_400(
     assert "\n" not in text.rstrip("\n")
     with services.db.session() as session:
         assert session.scalar(select(func.count()).select_from(UssdSessionLog)) == 0
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"hopsCount": "four"},
+        {"durationInMillis": "12s"},
+        {"durationInMillis": "inf"},
+        {"hopsCount": "1e400"},
+        {"hopsCount": "-3"},
+        {"durationInMillis": "99999999999999"},
+        {"date": "yesterday"},
+        {"date": "2026-13-40 25:00:00"},
+        {"date": "0001-01-01T00:00:00+01:00"},
+        {"date": "9999-12-31T23:59:59-01:00"},
+    ],
+    ids=lambda value: str(value)[:40],
+)
+def test_an_unusable_optional_field_is_left_out_and_logged(
+    client: FlaskClient,
+    services: Services,
+    caplog: pytest.LogCaptureFixture,
+    fields: dict[str, str],
+) -> None:
+    """AT retries anything but a 2xx for hours: the notification is kept without the field."""
+    caplog.set_level(logging.WARNING)
+    response = client.post(URL + "/events", data=_event(**fields))
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "OK\n")
+    (log,) = _logs(services)
+    (name,) = fields
+    column = {"hopsCount": "hops", "durationInMillis": "duration_ms", "date": "ended_at"}[name]
+    assert getattr(log, column) is None
+    assert log.status == "Incomplete"
+    assert any(f"{name} " in r.getMessage() and "ignored" in r.getMessage() for r in caplog.records)
 
 
 def test_a_notification_keeps_long_free_text_cut_and_reads_either_date_format(

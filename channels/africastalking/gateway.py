@@ -32,4 +32,7 @@ def parse_date(value: str) -> datetime:
     if len(value) < len("2017-05-03 06:04:45"):
         raise ValueError(value)  # a date alone is not a timestamp
     found = datetime.fromisoformat(value)  # 3.11 reads both "...T...Z" and "... ..."
-    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+    try:
+        return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 has no UTC time
+        raise ValueError(value) from exc

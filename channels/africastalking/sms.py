@@ -121,7 +121,10 @@ def delivery_report() -> Response:
         return bad_request(f"unknown status '{fields['status']}'")
     retries = fields["retryCount"]
     if retries and not retries.isdigit():
-        return bad_request("retryCount must be a number")
+        # Optional, and only for the record: losing the delivery status over it (AT retries a
+        # 400 for hours, in vain) would be worse than not knowing the count.
+        log.warning("delivery report %s: retryCount %r ignored", fields["id"], retries[:10])
+        retries = ""
     report = delivery.DeliveryReport(
         gateway=GATEWAY,
         message_id=fields["id"],

@@ -7,6 +7,10 @@ thin translation: the USSD service (``channels/ussd.py``) does the rest.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, Response
 
 from storage import phones
@@ -16,7 +20,6 @@ from ..setup import current_channels
 from ..turn import UssdSessionEnd, UssdTurn
 from .gateway import (
     DATE,
-    DATE_FORMATS,
     GATEWAY,
     NETWORK_CODE,
     PHONE,
@@ -24,6 +27,9 @@ from .gateway import (
     check_callback_token,
     parse_date,
 )
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The session id ends up in bounded columns (reports.conversation_key, ussd_session_logs):
 # AT's own are ~40 characters.
@@ -90,20 +96,27 @@ def _count(value: str) -> int | None:
     return number
 
 
+def _optional(fields: dict[str, str], name: str, read: Callable[[str], T | None]) -> T | None:
+    try:
+        return read(fields[name])
+    except ValueError:
+        log.warning(
+            "USSD session end %s: %s %r ignored", fields["sessionId"][:64], name, fields[name][:40]
+        )
+        return None
+
+
 @blueprint.post("/ussd/africastalking/events")
 def session_event() -> Response:
     """Store the end-of-session notification, with the node the reporter stopped at."""
     fields = read_form(SESSION_END)
     if isinstance(fields, str):
         return bad_request(fields)
-    try:
-        hops, duration = _count(fields["hopsCount"]), _count(fields["durationInMillis"])
-    except ValueError:
-        return bad_request("hopsCount and durationInMillis must be numbers")
-    try:
-        ended_at = parse_date(fields["date"]) if fields["date"] else None
-    except ValueError:
-        return bad_request(f"date must be {DATE_FORMATS}")
+    # Optional fields, for the drop-off figures: one that cannot be read is left out (and
+    # logged) rather than losing the notification (AT would retry a 400 in vain).
+    hops = _optional(fields, "hopsCount", _count)
+    duration = _optional(fields, "durationInMillis", _count)
+    ended_at = _optional(fields, "date", lambda v: parse_date(v) if v else None)
     end = UssdSessionEnd(
         gateway=GATEWAY,
         session_id=fields["sessionId"],
