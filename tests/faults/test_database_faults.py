@@ -115,7 +115,7 @@ def test_a_commit_whose_answer_was_lost_is_one_report(
         services: Services = app.extensions[EXTENSION_KEY]
         (stored,) = _reports(services)  # it did reach the database
         redial = Phone(client, "ATUid_lost_2")
-        assert redial.dial().startswith("CON Vous avez un rapport non terminé")
+        assert redial.dial().startswith("CON Vous avez une alerte non terminée")
         redial.send("1")  # continue
         done = redial.send("1")  # send
         (report,) = _reports(services)

@@ -60,7 +60,7 @@ def test_state_lost_mid_report_ends_cleanly_and_changes_nothing(
     assert _reports(services) == []
     # Dialling again starts a clean session in French.
     again = Phone(app.test_client(), "ATUid_lost_state_2")
-    assert again.dial().startswith("CON Kufatilia: signaler un incident minier.")
+    assert again.dial().startswith("CON Kufatilia: signaler un incident")
 
 
 def test_state_lost_before_any_language_replays_exactly(app: Flask, own_redis: RedisServer) -> None:
@@ -68,7 +68,7 @@ def test_state_lost_before_any_language_replays_exactly(app: Flask, own_redis: R
     phone.dial()
     own_redis.restart()
     # The language question was the first screen and still is: the replay is the same walk.
-    assert phone.send("2").startswith("CON Kufatilia: signaler un incident minier.")
+    assert phone.send("2").startswith("CON Kufatilia: signaler un incident")
     assert phone.send("1").startswith("CON Que s'est-il passé ?")
 
 
@@ -90,7 +90,7 @@ def test_redis_down_answers_in_the_reporters_language_in_one_line_then_recovers(
     assert "Redis unavailable" in failures[0].getMessage()
     own_redis.start()
     fresh = Phone(app.test_client(), "ATUid_down_2")
-    assert fresh.dial().startswith("CON Kufatilia: signaler un incident minier.")
+    assert fresh.dial().startswith("CON Kufatilia: signaler un incident")
     fresh.send("1", *TO_CONFIRM_FR[2:], "1")
     assert fresh.replies[-1].startswith("END Merci !")
 
@@ -108,4 +108,4 @@ def test_redis_frozen_answers_within_two_seconds_then_recovers(
             assert time.monotonic() - started < 2
             assert reply == UNAVAILABLE_FR
     again = Phone(app.test_client(), "ATUid_frozen_2")
-    assert within(5, again.dial).startswith("CON Kufatilia: signaler un incident minier.")
+    assert within(5, again.dial).startswith("CON Kufatilia: signaler un incident")
