@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,9 @@ UNAVAILABLE_FR = "END Service indisponible. Réessayez plus tard."
 
 
 @pytest.fixture
-def app(own_redis: RedisServer, sqlite_url: str, tmp_path: Path) -> Flask:
+def app(own_redis: RedisServer, sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
     built = fault_app(sqlite_url, own_redis.url(), tmp_path)
-    yield built  # type: ignore[misc]
+    yield built
     close_app(built)
 
 
