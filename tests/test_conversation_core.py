@@ -85,9 +85,10 @@ def test_what_a_ussd_hop_costs(
     with counted(services, monkeypatch) as submit:
         assert phone.send("1").startswith("END Merci")
     assert submit["redis"] == 2 and submit["sql"] > 0
-    # The same phone dials again: its language comes from Redis, not from the database.
+    # The same phone dials again: its language comes from Redis, not from the database (and its
+    # last report's "received" notice from the same first round trip).
     with counted(services, monkeypatch) as again:
-        assert Phone(client, "ATUid_cost_2").dial().startswith("CON Kufatilia: signaler")
+        assert Phone(client, "ATUid_cost_2").dial().startswith("CON Votre alerte")
     assert (again["redis"], again["sql"]) == (2, 0), again
 
 

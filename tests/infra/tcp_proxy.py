@@ -127,12 +127,15 @@ class TcpProxy:
                         hit = self._marker is not None and self._marker in data
                         if hit:
                             self._marker = None
-                    sink.sendall(data)
                     if hit:
                         link.replies_lost = True
-                        # The server commits; its answer must not be read: drop the link soon.
-                        threading.Timer(0.5, link.close).start()
-                elif not link.replies_lost:
+                    sink.sendall(data)
+                elif link.replies_lost:
+                    # The server's answer to the marked message: it was processed (the commit
+                    # happened). Drop the answer and the link, so the client cannot know. (Closing
+                    # before the answer could reset the connection before the server read it.)
+                    break
+                else:
                     sink.sendall(data)
         except OSError:
             pass
