@@ -365,3 +365,36 @@ def test_an_unknown_reference_is_a_404_page(analyst: FlaskClient) -> None:
     response = analyst.get("/reports/0000000")
     assert response.status_code == 404
     assert "<html" in response.get_data(as_text=True)
+
+
+def walk(client: FlaskClient, url: str) -> list[str]:
+    """Every reference of every page, following the "next" links."""
+    seen: list[str] = []
+    next_url: str | None = url
+    while next_url:
+        page = client.get(next_url).get_data(as_text=True)
+        seen += REFERENCE_LINK.findall(page)
+        found = re.search(r'<a href="([^"]+)" rel="next">', page)
+        next_url = found.group(1).replace("&amp;", "&") if found else None
+    return seen
+
+
+def test_sorting_by_incident_date_pages_through_dated_then_undated(
+    analyst: FlaskClient, services: Services
+) -> None:
+    made = {
+        when: [make_report(services, when=when).reference for _ in range(2)]
+        for when in ("today", "yesterday", "this_week", "")
+    }
+    newest = walk(analyst, "/reports?sort=occurred_desc")
+    assert newest[:2] == sorted(made["today"], key=made["today"].index, reverse=True)
+    assert set(newest[2:4]) == set(made["yesterday"])
+    assert set(newest[4:6]) == set(made["this_week"])  # from 2026-11-18
+    assert set(newest[6:]) == set(made[""]) and len(newest) == 8  # undated last, each once
+    oldest = walk(analyst, "/reports?sort=occurred_asc")
+    assert set(oldest[:2]) == set(made["this_week"]) and set(oldest[6:]) == set(made[""])
+    assert len(oldest) == 8
+    # The incident-date filter finds a week-long report by any day in its week.
+    assert set(listed(analyst, "/reports?occurred_from=2026-11-20&occurred_to=2026-11-20")) == set(
+        made["this_week"]
+    )

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import Report, ReportEvent
+from ..operations.intake import WEEK_DAYS
 
 Sort = Literal["received_desc", "received_asc", "occurred_desc", "occurred_asc"]
 SORTS: tuple[Sort, ...] = ("received_desc", "received_asc", "occurred_desc", "occurred_asc")
@@ -167,8 +168,10 @@ def filter_clauses(f: InboxFilter) -> list[ColumnElement[bool]]:
         for word in f.search.split()[:MAX_WORDS]:
             clauses.append(_contains(Report.details, word))
     if f.occurred_from:
-        # A range report ("this week") matches when the ranges overlap.
+        # A range report ("this week") matches when the ranges overlap. A range spans at most a
+        # week, so a bound on occurred_on itself lets the (occurred_on, id) index do the work.
         clauses.append(func.coalesce(Report.occurred_until, Report.occurred_on) >= f.occurred_from)
+        clauses.append(Report.occurred_on >= f.occurred_from - timedelta(days=WEEK_DAYS))
     if f.occurred_to:
         clauses.append(Report.occurred_on <= f.occurred_to)
     if f.received_from:
@@ -184,27 +187,20 @@ def _where(f: InboxFilter, visibility: Visibility | None) -> list[ColumnElement[
 
 
 def _after(sort: Sort, cursor: Cursor) -> ColumnElement[bool]:
-    """Rows after the cursor in the sort's order (ids break ties; undated reports come last)."""
+    """Rows after the cursor in the sort's order, as a row-value comparison that an index on
+    (column, id) answers directly. Ids break ties."""
     if sort.startswith("received"):
         assert cursor.value is not None
-        value: Any = datetime.fromisoformat(cursor.value)
-        if sort == "received_desc":
-            return or_(
-                Report.created_at < value, and_(Report.created_at == value, Report.id < cursor.id)
-            )
-        return or_(
-            Report.created_at > value, and_(Report.created_at == value, Report.id > cursor.id)
-        )
-    column = Report.occurred_on
-    if cursor.value is None:  # already among the undated, which come last
-        return and_(
-            column.is_(None),
-            Report.id < cursor.id if sort == "occurred_desc" else Report.id > cursor.id,
-        )
-    value = date.fromisoformat(cursor.value)
-    if sort == "occurred_desc":
-        return or_(column < value, and_(column == value, Report.id < cursor.id), column.is_(None))
-    return or_(column > value, and_(column == value, Report.id > cursor.id), column.is_(None))
+        key: Any = tuple_(Report.created_at, Report.id)
+        value: Any = tuple_(literal(datetime.fromisoformat(cursor.value)), literal(cursor.id))
+        found: ColumnElement[bool] = key < value if sort == "received_desc" else key > value
+        return found
+    if cursor.value is None:  # among the undated, which come last
+        return Report.id < cursor.id if sort == "occurred_desc" else Report.id > cursor.id
+    key = tuple_(Report.occurred_on, Report.id)
+    value = tuple_(literal(date.fromisoformat(cursor.value)), literal(cursor.id))
+    after: ColumnElement[bool] = key < value if sort == "occurred_desc" else key > value
+    return after
 
 
 def _order(sort: Sort) -> list[Any]:
@@ -212,10 +208,9 @@ def _order(sort: Sort) -> list[Any]:
         return [Report.created_at.desc(), Report.id.desc()]
     if sort == "received_asc":
         return [Report.created_at.asc(), Report.id.asc()]
-    undated_last = Report.occurred_on.is_(None).asc()
     if sort == "occurred_desc":
-        return [undated_last, Report.occurred_on.desc(), Report.id.desc()]
-    return [undated_last, Report.occurred_on.asc(), Report.id.asc()]
+        return [Report.occurred_on.desc(), Report.id.desc()]
+    return [Report.occurred_on.asc(), Report.id.asc()]
 
 
 def _cursor_of(sort: Sort, row: Any) -> Cursor:
@@ -233,10 +228,26 @@ def inbox_page(
     after: Cursor | None = None,
     limit: int = 50,
 ) -> InboxPage:
-    query = select(*INBOX_COLUMNS).where(*_where(f, visibility))
-    if after is not None:
-        query = query.where(_after(sort, after))
-    rows: list[Any] = list(session.execute(query.order_by(*_order(sort)).limit(limit + 1)))
+    base = select(*INBOX_COLUMNS).where(*_where(f, visibility))
+    if sort.startswith("received"):
+        query = base if after is None else base.where(_after(sort, after))
+        rows: list[Any] = list(session.execute(query.order_by(*_order(sort)).limit(limit + 1)))
+    else:
+        # By incident date, undated reports last, in two index-ordered reads: the dated ones
+        # (the (occurred_on, id) index, either way), then, if the page is not full, the undated.
+        rows = []
+        if after is None or after.value is not None:
+            dated = base.where(Report.occurred_on.is_not(None))
+            if after is not None:
+                dated = dated.where(_after(sort, after))
+            rows = list(session.execute(dated.order_by(*_order(sort)).limit(limit + 1)))
+        if len(rows) <= limit:
+            undated = base.where(Report.occurred_on.is_(None))
+            if after is not None and after.value is None:
+                undated = undated.where(_after(sort, after))
+            order = Report.id.desc() if sort == "occurred_desc" else Report.id.asc()
+            more = limit + 1 - len(rows)
+            rows += list(session.execute(undated.order_by(order).limit(more)))
     next_cursor = _cursor_of(sort, rows[limit - 1]) if len(rows) > limit else None
     rows = rows[:limit]
     return InboxPage(rows=rows, next_cursor=next_cursor, duplicates=duplicate_counts(session, rows))
