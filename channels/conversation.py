@@ -27,6 +27,8 @@ from services import Services
 from storage import operations, phones, queries
 from storage.db import relax_durability
 
+from .follow import StatusLookup
+
 log = logging.getLogger(__name__)
 
 UNDETERMINED_LANGUAGE = "und"  # ISO 639-2: a report written before any language was chosen
@@ -187,12 +189,15 @@ class Conversations:
 
     def context(
         self,
+        caller: Caller,
         limit: int,
         stretch_limit: int | None = None,
         *,
         discreet: bool = False,
         offer_sms_reference: bool = False,
     ) -> Context:
+        """What the engine needs for one turn of ``caller``'s: today, the lists, the limits, and
+        what this phone may hear about a report it asks after."""
         return Context(
             catalog=self.services.catalog,
             datasets=self.services.datasets,
@@ -201,6 +206,7 @@ class Conversations:
             stretch_limit=stretch_limit,
             discreet=discreet,
             offer_sms_reference=offer_sms_reference,
+            reports=StatusLookup(self.services, caller.phone_hash),
         )
 
     def remembered_language(self, caller: Caller) -> str | None:

@@ -130,7 +130,7 @@ class SmsService:
             # The whole exchange stays on the handset: a discreet confirmation, and the last
             # message advises deleting them.
             ctx = self.conversations.context(
-                self.settings.screen_limit, self.settings.max_length, discreet=True
+                caller, self.settings.screen_limit, self.settings.max_length, discreet=True
             )
             answer = self._answer(decision, known, message, caller, texts, ctx)
             try:

@@ -165,7 +165,9 @@ class UssdService:
             if repeat and stored is not None and not stored.retry:
                 return stored.reply  # the gateway repeated itself
             ctx = self.conversations.context(
-                self.limit_for(turn.network), offer_sms_reference=self.settings.sms_reference
+                caller,
+                self.limit_for(turn.network),
+                offer_sms_reference=self.settings.sms_reference,
             )
             start = _Start(opened, self.conversations, caller)
             if stored is None and seen is not None and "*" in seen:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .datasets import Datasets
+from .follow import ReportLookup
 from .i18n import Catalog
 
 
@@ -23,3 +24,6 @@ class Context:
     # The deployment offers to send the reference by SMS: a confirmation's "send_reference"
     # option is shown.
     offer_sms_reference: bool = False
+    # "Follow my report": what this caller may hear about a typed reference (a channel's
+    # lookup); None answers every reference "not found".
+    reports: ReportLookup | None = None

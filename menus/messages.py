@@ -34,6 +34,17 @@ MSG_CHANGE = N_("Which answer do you want to change?")
 # Where the conversation stays on the handset (SMS): after the reference, and after a cancel.
 MSG_DELETE_AFTER_REFERENCE = N_("Then delete these messages.")
 MSG_DELETE = N_("Delete these messages.")
+# "Follow my report": a reference whose check digit is wrong is asked again, never looked up;
+# a right one gets its follow-up status in plain words, and nothing else.
+MSG_REFERENCE_INVALID = N_("This number is not right: check it and type the 7 digits again.")
+MSG_STATUS_RECEIVED = N_("Report {reference}: received, waiting to be followed up.")
+MSG_STATUS_FOLLOWED_UP = N_("Report {reference}: being followed up.")
+MSG_STATUS_RESOLVED = N_("Report {reference}: resolved.")
+MSG_STATUS_CLOSED = N_("Report {reference}: closed.")
+# The same answer for a reference that does not exist and for another phone's report, so that
+# references cannot be probed.
+MSG_STATUS_NOT_FOUND = N_("No report {reference} from this phone. Check the number.")
+MSG_STATUS_THROTTLED = N_("Too many wrong numbers. Try again later.")
 
 # Every string above: the validator checks each has a translation in every language of a tree.
 SYSTEM_MESSAGES = (
@@ -61,4 +72,11 @@ SYSTEM_MESSAGES = (
     MSG_CHANGE,
     MSG_DELETE_AFTER_REFERENCE,
     MSG_DELETE,
+    MSG_REFERENCE_INVALID,
+    MSG_STATUS_RECEIVED,
+    MSG_STATUS_FOLLOWED_UP,
+    MSG_STATUS_RESOLVED,
+    MSG_STATUS_CLOSED,
+    MSG_STATUS_NOT_FOUND,
+    MSG_STATUS_THROTTLED,
 )

@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     from .problems import Problem
 
 Text = dict[str, str]  # language code -> text
-NodeKind = Literal["language", "menu", "list", "input", "confirm", "end"]
+# ``status``: "follow my report": asks for a reference and ends with its follow-up status.
+NodeKind = Literal["language", "menu", "list", "input", "confirm", "end", "status"]
 InputType = Literal["text", "number", "date"]
 # ``change``: from the confirmation, a screen of the questions answered, to change one of them.
 Action = Literal["submit", "cancel", "language", "restart", "change"]
 
-NODE_KINDS: tuple[str, ...] = ("language", "menu", "list", "input", "confirm", "end")
+NODE_KINDS: tuple[str, ...] = ("language", "menu", "list", "input", "confirm", "end", "status")
 INPUT_TYPES: tuple[str, ...] = ("text", "number", "date")
 ACTIONS: tuple[str, ...] = ("submit", "cancel", "language", "restart", "change")
 

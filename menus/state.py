@@ -9,7 +9,8 @@ RESUME_NODE = "@resume"  # pseudo-node: "you have an unfinished report: 1 contin
 CANCELLED_NODE = "@cancelled"  # pseudo-node: the conversation was cancelled by the reporter
 DISCARD_NODE = "@discard"  # pseudo-node: "throw this report away? 1 yes / 2 no, go back"
 CHANGE_NODE = "@change"  # pseudo-node: "which answer do you want to change?"
-PSEUDO_NODES = (RESUME_NODE, CANCELLED_NODE, DISCARD_NODE, CHANGE_NODE)
+STATUS_NODE = "@status"  # pseudo-node: the answer to "follow my report" (the conversation ends)
+PSEUDO_NODES = (RESUME_NODE, CANCELLED_NODE, DISCARD_NODE, CHANGE_NODE, STATUS_NODE)
 
 
 @dataclass
@@ -42,6 +43,10 @@ class State:
     changing: bool = False
     # A typed name matched several choices: the positions (in the node's choices) shown.
     narrow: list[int] | None = None
+    # "Follow my report": the reference typed (never ``reference``, which is the reference of
+    # a report this conversation stored) and what the lookup answered (a ``FollowStatus``).
+    asked: str | None = None
+    status: str | None = None
 
     def values(self) -> dict[str, str]:
         """Answer key -> stored value (skipped answers are absent)."""
@@ -79,6 +84,8 @@ class State:
             "previous": {node: dict(entry) for node, entry in self.previous.items()},
             "changing": self.changing,
             "narrow": list(self.narrow) if self.narrow is not None else None,
+            "asked": self.asked,
+            "status": self.status,
         }
 
     @classmethod

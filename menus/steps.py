@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import gsm, names
+from . import gsm, names, references
 from .context import Context
 from .dates import ahead_this_year, format_typed, parse_date, read_date
 from .events import (
@@ -25,6 +25,7 @@ from .events import (
     Resumed,
     ResumeDeclined,
 )
+from .follow import NOT_FOUND
 from .messages import (
     MSG_FUTURE_DATE,
     MSG_INVALID_ANSWER,
@@ -32,12 +33,21 @@ from .messages import (
     MSG_INVALID_DATE,
     MSG_INVALID_NUMBER,
     MSG_NO_MORE,
+    MSG_REFERENCE_INVALID,
     MSG_TOO_SHORT,
     MSG_TYPE_ANSWER,
 )
 from .model import Node, Route, Tree
 from .moves import advance, copy, fresh_state, record
-from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, Frame, State
+from .state import (
+    CANCELLED_NODE,
+    CHANGE_NODE,
+    DISCARD_NODE,
+    RESUME_NODE,
+    STATUS_NODE,
+    Frame,
+    State,
+)
 from .tokens import BACK, HOME, MORE
 from .views import (
     Choice,
@@ -117,11 +127,11 @@ def submitted(tree: Tree, state: State, reference: str, ctx: Context) -> Outcome
 class Accepts:
     """What the current question takes as its answer, for a channel that must cut one message
     into several answers: a number from a list (``choice``), or a typed ``text``, ``number`` or
-    ``date``; ``skip`` is the token that answers an optional question with "skipped", ``keep``
-    the one that keeps an earlier answer; ``confirm``: the question is a confirmation, which a
-    message answers alone."""
+    ``date``, or a ``reference`` (the whole message: "123 4567" is one reference); ``skip`` is
+    the token that answers an optional question with "skipped", ``keep`` the one that keeps an
+    earlier answer; ``confirm``: the question is a confirmation, which a message answers alone."""
 
-    kind: Literal["choice", "text", "number", "date"]
+    kind: Literal["choice", "text", "number", "date", "reference"]
     skip: str | None = None
     keep: str | None = None
     confirm: bool = False
@@ -132,6 +142,8 @@ class Accepts:
 
 def accepts(tree: Tree, state: State) -> Accepts:
     node = tree.nodes.get(state.node)
+    if node is not None and node.kind == "status":
+        return Accepts("reference")
     if node is None or node.kind != "input":
         # Menus, lists, the confirmation and the system screens (resume, change, throw away).
         if node is not None and node.takes_text is not None:
@@ -171,7 +183,7 @@ def step(tree: Tree, state: State, user_input: str, ctx: Context) -> Outcome:
             state.page += 1
             return Outcome(render(tree, state, ctx), state)
         lang = language_of(tree, state)
-        if node.kind == "input":
+        if node.kind in ("input", "status"):
             # "98" is a key, not an answer: a site called "98" is far less likely than a
             # reporter pressing "more" out of habit.
             return _reask(tree, state, ctx, ctx.catalog.gettext(lang, MSG_TYPE_ANSWER), text)
@@ -179,6 +191,8 @@ def step(tree: Tree, state: State, user_input: str, ctx: Context) -> Outcome:
         return _reask(tree, state, ctx, hint, text)
     if node.kind == "input":
         return _step_input(tree, state, node, text, ctx)
+    if node.kind == "status":
+        return _step_status(tree, state, node, text, ctx)
     return _step_choice(tree, state, node, text, ctx)
 
 
@@ -398,6 +412,23 @@ def _step_input(tree: Tree, state: State, node: Node, text: str, ctx: Context) -
     _fast_forward(tree, state, ctx)
     hint = shortened_hint(ctx.catalog, lang, node.max_length) if shortened else None
     return Outcome(render(tree, state, ctx, hint), state)
+
+
+def _step_status(tree: Tree, state: State, node: Node, text: str, ctx: Context) -> Outcome:
+    """ "Follow my report": a reference whose check digit is wrong is asked again without any
+    lookup (a typo is not a wrong guess); a right one ends the conversation with what the
+    context's lookup says this caller may hear about it."""
+    reference = references.typed(text)
+    if not references.is_valid(reference):
+        lang = language_of(tree, state)
+        hint = text_in(node.error, lang, tree) if node.error else None
+        return _reask(
+            tree, state, ctx, hint or ctx.catalog.gettext(lang, MSG_REFERENCE_INVALID), text
+        )
+    found = ctx.reports.status(reference) if ctx.reports is not None else NOT_FOUND
+    state.node, state.ended, state.page, state.narrow = STATUS_NODE, True, 0, None
+    state.asked, state.status = reference, found
+    return Outcome(render(tree, state, ctx), state)
 
 
 def cut_to(text: str, limit: int) -> str:

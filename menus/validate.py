@@ -18,10 +18,19 @@ from . import problems as codes
 from .contract import check_contract
 from .datasets import Datasets
 from .errors import TreeError
+from .follow import STATUS_MESSAGES
 from .i18n import Catalog
 from .model import Node, Option, Route, Text, Tree
 from .problems import Problem
-from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, Frame, State
+from .state import (
+    CANCELLED_NODE,
+    CHANGE_NODE,
+    DISCARD_NODE,
+    RESUME_NODE,
+    STATUS_NODE,
+    Frame,
+    State,
+)
 
 CONFIRM_SUMMARY_ROOM = 30  # septets a confirmation screen must leave for the summary
 REFERENCE_SAMPLE = "0000000"
@@ -201,6 +210,9 @@ def _check_node(
             problem(codes.NO_LANGUAGE_NODE, "'language' needs a language node", option)
     if node.kind == "end" and (node.options or node.next):
         problem(codes.END_WITH_NEXT, "an end node has no options and no next")
+    if node.kind == "status" and (node.options or node.next or node.key):
+        # Its answer ends the conversation, and the reference typed is no report's answer.
+        problem(codes.END_WITH_NEXT, "a status node has no options, no next and no key")
     if node.kind == "confirm":
         for template in (*node.summary, *node.discreet_summary):
             for group in engine.PLACEHOLDER.findall(template):
@@ -233,7 +245,7 @@ def _check_paths(tree: Tree) -> list[Problem]:
     ending = {
         n.id
         for n in tree.nodes.values()
-        if n.kind == "end" or any(o.action == "cancel" for o in n.options)
+        if n.kind in ("end", "status") or any(o.action == "cancel" for o in n.options)
     }
     changed = True
     while changed:
@@ -371,7 +383,8 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
 def _check_system_screens(
     tree: Tree, catalog: Catalog, variants: tuple[engine.Context, ...], limit: int
 ) -> list[Problem]:
-    """The screens the engine adds to every tree: resume, throw away, cancelled, change."""
+    """The screens the engine adds to every tree: resume, throw away, cancelled, change, and
+    the answers to "follow my report" where a tree asks it."""
     problems: list[Problem] = []
     titled = [n for n in tree.nodes.values() if n.title]
     for lang in tree.languages:
@@ -386,6 +399,12 @@ def _check_system_screens(
                 state = State(tree.id, tree.version, pseudo, lang, answers=list(answered))
                 screen = engine.fixed_screen(tree, state, variant, shown_hint)
                 problems += _too_long(pseudo, lang, screen, limit)
+            if any(n.kind == "status" for n in tree.nodes.values()):
+                for status in STATUS_MESSAGES:
+                    state = State(tree.id, tree.version, STATUS_NODE, lang, ended=True)
+                    state.asked, state.status = REFERENCE_SAMPLE, status
+                    screen = engine.fixed_screen(tree, state, variant)
+                    problems += _too_long(STATUS_NODE, lang, screen, limit)
         if titled:
             state = State(tree.id, tree.version, CHANGE_NODE, lang, answers=answered)
             shown = engine.change_view(tree, state, variants[0])

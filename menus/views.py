@@ -15,6 +15,7 @@ from .context import Context
 from .datasets import Item
 from .dates import format_date, format_typed
 from .events import Screen
+from .follow import message_for
 from .i18n import Catalog
 from .messages import (
     MSG_BACK,
@@ -36,6 +37,7 @@ from .messages import (
     MSG_MORE,
     MSG_NO_MORE,
     MSG_RECEIVED,
+    MSG_REFERENCE_INVALID,
     MSG_RESUME,
     MSG_SHORTENED,
     MSG_START_AGAIN,
@@ -46,7 +48,7 @@ from .model import Node, Option, Text, Tree
 from .moves import fresh_state
 from .names import Names
 from .render import Footer, Layout, fit_lines, layout, page_count
-from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, State
+from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, STATUS_NODE, State
 from .tokens import BACK, MAX_CHOICES, MORE
 
 PLACEHOLDER = re.compile(r"\{([\w|]+)\}")  # {key} or {first|fallback}
@@ -206,6 +208,8 @@ def hints(tree: Tree, node: Node, lang: str, catalog: Catalog) -> list[str]:
         ]
         if node.input_type == "date":
             found.append(date_ahead_hint(catalog, lang, DATE_EXAMPLE_SAMPLE))
+    elif node.kind == "status":
+        found = [_(lang, MSG_REFERENCE_INVALID), _(lang, MSG_TYPE_ANSWER)]
     else:
         found = [_(lang, MSG_INVALID_CHOICE), _(lang, MSG_NO_MORE)]
     if node.id in tree.after_text:
@@ -375,6 +379,11 @@ def fixed_screen(tree: Tree, state: State, ctx: Context, hint: str | None = None
             f"2 {_(lang, MSG_DISCARD_NO)}",
         ]
         return Screen(text="\n".join([hint, *lines] if hint else lines), end=False)
+    if state.node == STATUS_NODE:
+        lines = [_(lang, message_for(state.status)).replace("{reference}", state.asked or "-")]
+        if ctx.discreet:
+            lines.append(_(lang, MSG_DELETE))
+        return Screen(text="\n".join(lines), end=True)
     if state.node == CANCELLED_NODE:
         lines = [_(lang, MSG_CANCELLED)]
         if ctx.discreet and state.answers:

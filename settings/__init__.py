@@ -19,6 +19,7 @@ from .loading import (
 from .sections import (
     AfricasTalkingSettings,
     DatabaseSettings,
+    FollowSettings,
     GatewaySettings,
     OpsSettings,
     OutboxSettings,
@@ -36,6 +37,7 @@ __all__ = [
     "AfricasTalkingSettings",
     "ConfigError",
     "DatabaseSettings",
+    "FollowSettings",
     "GatewaySettings",
     "OpsSettings",
     "OutboxSettings",

@@ -159,6 +159,16 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class FollowSettings:
+    """ "Follow my report" by phone: how many wrong references a phone may try, and the SMS a
+    reporter may get when their report is resolved."""
+
+    max_wrong: Count
+    window_seconds: Seconds
+    sms_when_resolved: bool
+
+
+@dataclass(frozen=True)
 class OpsSettings:
     """Who may read ``/metrics``: a bearer token, or a listed address (loopback by default)."""
 
@@ -188,6 +198,7 @@ class Settings:
     database: DatabaseSettings
     ops: OpsSettings
     web: WebSettings
+    follow: FollowSettings
     secret_key: str = field(metadata=SECRET, repr=False)
     phone_key: str = field(metadata=SECRET, repr=False)
 

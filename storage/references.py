@@ -1,8 +1,8 @@
 """Report references: seven digits, random, the last a Damm check digit.
 
 Digits are what a feature phone types fastest. Random rather than sequential, so a reference says
-nothing about how many reports exist or who sent the one before. The Damm digit catches every
-single-digit typo and every swap of two adjacent digits when a reporter types it back.
+nothing about how many reports exist or who sent the one before. The check digit itself is pure
+(``menus.references``): the engine checks a typed reference with it before anything is looked up.
 """
 
 from __future__ import annotations
@@ -10,38 +10,9 @@ from __future__ import annotations
 import random
 import secrets
 
-LENGTH = 7
+from menus.references import LENGTH, check_digit, is_valid
 
-# The Damm algorithm's quasigroup table (order 10, weakly totally anti-symmetric).
-_DAMM = (
-    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
-    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
-    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
-    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
-    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
-    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
-    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
-    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
-    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
-    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
-)
-
-
-def check_digit(digits: str) -> str:
-    interim = 0
-    for ch in digits:
-        interim = _DAMM[interim][int(ch)]
-    return str(interim)
-
-
-def is_valid(reference: str) -> bool:
-    reference = reference.strip()
-    return (
-        len(reference) == LENGTH
-        and reference.isascii()
-        and reference.isdigit()
-        and check_digit(reference) == "0"
-    )
+__all__ = ["LENGTH", "check_digit", "generate", "is_valid"]
 
 
 def generate(rng: random.Random | None = None) -> str:

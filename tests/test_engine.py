@@ -114,6 +114,7 @@ def test_choosing_a_language_emits_language_chosen(tree: Tree, ctx: Context) -> 
     assert lines(outcome)[1:] == [
         "1 Signaler un incident",
         "2 Lugha / Langue / Language",
+        "3 Suivi",
         "0 Retour",
     ]
 

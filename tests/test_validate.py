@@ -154,6 +154,19 @@ def test_a_system_screen_too_long_in_one_language_is_refused(datasets: Datasets)
     assert str(problems[0]).endswith("characters, limit 160")
 
 
+def test_a_follow_up_answer_too_long_in_one_language_is_refused(datasets: Datasets) -> None:
+    """The answers to "follow my report" are Babel strings too, each proven to fit."""
+    translations = Catalog.load()._translations
+    message = "Report {reference}: being followed up."
+    long_swahili = {**translations["sw"], message: "Ripoti {reference}: " + "inafatiliwa " * 14}
+    catalog = Catalog({**translations, "sw": long_swahili})
+    problems = validate(read_tree(DEFAULT_TREE), datasets, catalog, (160,))
+    # Once by USSD, once by SMS (where "delete these messages" follows).
+    assert {(p.code, p.node, p.language) for p in problems} == {
+        (codes.SCREEN_TOO_LONG, "@status", "sw")
+    }
+
+
 def test_the_default_tree_carries_the_taxonomy_codes() -> None:
     tree = read_tree(DEFAULT_TREE)
     categories = {o.value for o in tree.node("category").options}
@@ -172,6 +185,15 @@ def test_the_default_tree_carries_the_taxonomy_codes() -> None:
             for option in node.options:
                 assert option.value is not None
                 assert option.value.split(".")[0] in categories
+
+
+def _status_that_goes_on(doc: Document) -> None:
+    _node(doc, "category")["options"].append(
+        {"id": "follow", "label": _text("Suivi", "Follow"), "next": "follow"}
+    )
+    doc["nodes"].append(
+        {"id": "follow", "kind": "status", "text": _text("Numéro ?", "Number?"), "next": "done"}
+    )
 
 
 def _duplicate_id(doc: Document) -> None:
@@ -400,11 +422,16 @@ BROKEN: list[tuple[str, Callable[[Document], None], Problem]] = [
         Problem(codes.END_WITH_NEXT, "an end node has no options and no next", "done"),
     ),
     (
+        "a status node that goes on",
+        _status_that_goes_on,
+        Problem(codes.END_WITH_NEXT, "a status node has no options, no next and no key", "follow"),
+    ),
+    (
         "unknown kind",
         _unknown_kind,
         Problem(
             codes.UNKNOWN_KIND,
-            "kind 'question' is not one of language, menu, list, input, confirm, end",
+            "kind 'question' is not one of language, menu, list, input, confirm, end, status",
             "details",
         ),
     ),
@@ -573,7 +600,7 @@ def test_transliterated_texts_are_warnings_and_the_document_keeps_the_original()
 
 def test_options_have_stable_ids_not_positions() -> None:
     tree = read_tree(DEFAULT_TREE)
-    assert [o.id for o in tree.node("main").options] == ["report", "language"]
+    assert [o.id for o in tree.node("main").options] == ["report", "language", "follow"]
     assert [o.id for o in tree.node("confirm").options] == [
         "submit",
         "submit_sms",

@@ -22,6 +22,7 @@ A transcript is one phone talking to the service on one channel::
     - ...
       events: [language_chosen language='fr']   # on any step: exactly the turn's events
     expect_reports: [...]      # the stored reports, oldest first, by export field
+    given: [...]               # reports stored before the first step (``given_reports``)
 
 ``UPDATE_TRANSCRIPTS=1 pytest tests/test_transcripts.py`` rewrites every reply, and the events
 of every step that lists them, after a deliberate change: then read the diff.
@@ -32,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -46,7 +47,8 @@ from flask.testing import FlaskClient
 from channels.conversation import Conversations, TurnWrites
 from menus.engine import Event
 from services import Services
-from storage import queries, references
+from storage import operations, queries, references
+from storage.models import Report
 
 from .phone import check_reply
 from .sms_support import Conversation
@@ -191,6 +193,7 @@ def play(client: FlaskClient, services: Services, path: Path) -> list[str]:
     ussd = _Ussd(client, services, phone, network)
     sms = Conversation(client, services, phone, str(data.get("shortcode", DEFAULT_SHORTCODE)))
     sms_limit = services.settings.sms.max_length
+    given_reports(services, data)
     problems: list[str] = []
     with recording_events() as events:
         for index, step in enumerate(data["steps"], 1):
@@ -252,3 +255,44 @@ def check_reports(services: Services, expected: list[dict[str, Any]]) -> list[di
             assert got[name] == str(value), (name, got)
         assert references.is_valid(got["reference"]), got["reference"]
     return stored
+
+
+def _always(reference: str) -> Callable[[], str]:
+    return lambda: reference
+
+
+def given_reports(services: Services, data: dict[str, Any]) -> None:
+    """Store the transcript's ``given`` reports, each ``{reference, phone, status, language,
+    duplicate_of}`` (a duplicate is closed and points at its head, as a merge leaves it)."""
+    stored: dict[str, int] = {}
+    for n, given in enumerate(data.get("given") or []):
+        reference = str(given["reference"])
+        assert references.is_valid(reference), reference
+        submission = operations.Submission(
+            language=str(given.get("language", "fr")),
+            tree_id="incident",
+            tree_version=1,
+            answers={"category": {"key": "category", "node": "category", "value": "accident"}},
+            channel="ussd",
+            gateway="africastalking",
+            conversation_key=f"given:{n}",
+            network_code="63001",
+        )
+        with services.db.transaction() as session:
+            report, _ = operations.create_report(
+                session,
+                submission,
+                phone=str(given["phone"]),
+                vault=services.vault,
+                now=services.clock.now(),
+                local_today=services.clock.local_today(),
+                new_reference=_always(reference),
+            )
+            report.status = str(given.get("status", "new"))
+            head = given.get("duplicate_of")
+            if head is not None:
+                found = session.get(Report, stored[str(head)])
+                assert found is not None
+                report.duplicate_of_id, report.status = found.id, "closed"
+                report.closed_reason = "duplicate"
+            stored[reference] = report.id

@@ -28,7 +28,7 @@ MIN_FOLLOWING = 2
 def next_input(tree: Tree, state: State, text: str, ctx: Context) -> tuple[str, str]:
     """The first answer in ``text`` for the current question, and what is left for the next ones.
 
-    - A confirmation takes the whole message: it is answered alone.
+    - A confirmation takes the whole message: it is answered alone. So does a reference.
     - A menu that takes a typed text takes one token if it is one of its numbers or names, else
       the whole message (the text it passes on).
     - A choice takes one token, or a name of several words ("Sud Kivu"): the longest run of
@@ -47,7 +47,8 @@ def next_input(tree: Tree, state: State, text: str, ctx: Context) -> tuple[str, 
     first = tokens[0].group()
     one = (first, text[tokens[0].end() :])
     question = engine.accepts(tree, state)
-    if question.confirm:
+    if question.confirm or question.kind == "reference":
+        # A reference may come with spaces ("123 4567"), and its answer ends the conversation.
         return text.strip(), ""
     if question.takes_text:
         # "1 ..." is the choice, and the rest answers what follows; any other text is typed

@@ -27,7 +27,13 @@ from .intake import (
     sms_incoming_seen,
 )
 from .ops import reports_by_channel
-from .outbox import outbox_counts, outbox_gateway_id_known, outbox_message, outbox_messages
+from .outbox import (
+    outbox_counts,
+    outbox_gateway_id_known,
+    outbox_key_used,
+    outbox_message,
+    outbox_messages,
+)
 from .people import (
     api_token_by_hash,
     api_tokens,
@@ -55,6 +61,7 @@ from .reports import (
     report_scope,
     reports_by_ids,
     scope_of,
+    status_for_reporter,
     timeline,
 )
 from .trees import (
@@ -104,6 +111,7 @@ __all__ = [
     "original_values",
     "outbox_counts",
     "outbox_gateway_id_known",
+    "outbox_key_used",
     "outbox_message",
     "outbox_messages",
     "published_versions",
@@ -115,6 +123,7 @@ __all__ = [
     "reports_by_ids",
     "scope_of",
     "sms_incoming_seen",
+    "status_for_reporter",
     "timeline",
     "tree_document",
     "tree_ids",

@@ -21,6 +21,14 @@ def outbox_gateway_id_known(session: Session, gateway_message_id: str) -> bool:
     )
 
 
+def outbox_key_used(session: Session, idempotency_key: str) -> bool:
+    """Whether a message was ever queued for this cause (sent or not)."""
+    found = session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+    return found is not None
+
+
 def outbox_message(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 

@@ -144,3 +144,13 @@ def group_status(session: Session, report: Report) -> str:
         return report.status
     head = session.get(Report, report.duplicate_of_id)
     return head.status if head is not None else report.status
+
+
+def status_for_reporter(session: Session, reference: str, reporter_hash: str) -> str | None:
+    """The follow-up status the phone ``reporter_hash`` may hear about ``reference``: its
+    group's, when this phone sent the report; None otherwise, whether the reference exists or
+    not (a reporter learns nothing about anybody else's report)."""
+    report = session.scalar(
+        select(Report).where(Report.reference == reference, Report.reporter_hash == reporter_hash)
+    )
+    return group_status(session, report) if report is not None else None

@@ -22,6 +22,8 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from menus import gsm
+from menus.follow import message_for
+from menus.messages import MSG_DELETE
 from outbox.dispatch import enqueue, queue_message
 from services import current_services
 from storage import operations, queries
@@ -491,6 +493,8 @@ def _change_status(
     event = operations.change_status(
         db(), report, author, status=status, close_reason=close_reason, note=note, now=now
     )
+    if status == "resolved" and current_services().settings.follow.sms_when_resolved:
+        _tell_reporters_resolved(report)
     report_id, event_id = report.id, event.id
     after_commit(
         lambda: signals.report_status_changed.send(
@@ -502,6 +506,41 @@ def _change_status(
             by_user_id=author.user_id,
         )
     )
+
+
+def _tell_reporters_resolved(report: Report) -> None:
+    """``follow.sms_when_resolved``: one SMS to each phone of the group ("report X: resolved",
+    as "follow my report" says it, then "delete these messages"), written in this transaction.
+    At most one per phone and group, ever: a report resolved again after reopening sends none."""
+    if report.duplicate_of_id is not None:
+        return  # its reporters hear the group's status, which this change does not touch
+    session = db()
+    services = current_services()
+    tree = services.trees.current(services.settings.default_tree)
+    sent: set[str] = set()
+    ids: list[int] = []
+    for member in [report, *queries.duplicates_of(session, report.id)]:
+        key = f"reporter-resolved:{report.id}:{member.reporter_hash[:32]}"
+        if member.reporter_hash in sent or queries.outbox_key_used(session, key):
+            continue
+        sent.add(member.reporter_hash)
+        language = member.language
+        if language not in tree.languages:  # a report in the reporter's own words ("und")
+            language = queries.language_for(session, member.reporter_hash) or tree.languages[0]
+        catalog = services.catalog
+        text = catalog.gettext(language, message_for("resolved")).replace(
+            "{reference}", member.reference
+        )
+        row = queue_message(
+            session,
+            services,
+            idempotency_key=key,
+            phone=SealedPhone(member.reporter_hash, member.reporter_encrypted),
+            text=f"{text}\n{catalog.gettext(language, MSG_DELETE)}",
+        )
+        ids.append(row.id)
+    if ids:
+        after_commit(lambda: enqueue(services, ids))
 
 
 def _forward(
