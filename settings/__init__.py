@@ -19,6 +19,7 @@ from .loading import (
 from .sections import (
     AfricasTalkingSettings,
     DatabaseSettings,
+    ExportSettings,
     FollowSettings,
     GatewaySettings,
     OpsSettings,
@@ -37,6 +38,7 @@ __all__ = [
     "AfricasTalkingSettings",
     "ConfigError",
     "DatabaseSettings",
+    "ExportSettings",
     "FollowSettings",
     "GatewaySettings",
     "OpsSettings",

@@ -159,6 +159,15 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    """Reports going out: downloads from the inbox and the dashboard, and the read-only API."""
+
+    public_delay_days: Annotated[int, AtLeast(0)]
+    api_page_size: Count
+    api_max_page_size: Count
+
+
+@dataclass(frozen=True)
 class FollowSettings:
     """ "Follow my report" by phone: how many wrong references a phone may try, and the SMS a
     reporter may get when their report is resolved."""
@@ -199,6 +208,7 @@ class Settings:
     ops: OpsSettings
     web: WebSettings
     follow: FollowSettings
+    exports: ExportSettings
     secret_key: str = field(metadata=SECRET, repr=False)
     phone_key: str = field(metadata=SECRET, repr=False)
 

@@ -105,6 +105,24 @@ class Report(Base):
         Index("ix_reports_inbox_territory", "territory_pcode", "created_at", "id"),
         Index("ix_reports_inbox_assigned", "assigned_org_id", "created_at", "id"),
         Index("ix_reports_inbox_occurred", "occurred_on", "id"),
+        # The dashboard counts every group head by nine columns in one pass: an index-only scan of
+        # this (a fifth of the table's size at a million reports) instead of the whole table.
+        Index(
+            "ix_reports_dashboard",
+            "created_at",
+            postgresql_include=[
+                "category",
+                "subcategory",
+                "province_iso",
+                "territory_pcode",
+                "status",
+                "verification",
+                "channel",
+                "language",
+            ],
+            postgresql_where=text("duplicate_of_id IS NULL"),
+            sqlite_where=text("duplicate_of_id IS NULL"),
+        ),
         # Substring search ("site contains", words of details) through trigrams on PostgreSQL;
         # SQLite gets a plain index it will not use for LIKE '%x%' (harmless, and the schemas
         # stay comparable).

@@ -202,6 +202,8 @@ def test_every_page_weighs_less_than_150_kb(
             for path in (
                 "/reports",
                 "/reports?category=accident&province=CD-SK&status=new",
+                "/dashboard",
+                "/dashboard?province=CD-SK&status=new",
                 f"/reports/{report.reference}",
                 "/admin/organisations",
                 f"/admin/organisations/{network['bukavu'].id}",
@@ -214,3 +216,42 @@ def test_every_page_weighs_less_than_150_kb(
         print(f"  {size:>8}  {path}")
     for path, size in weights.items():
         assert 1000 < size < MAX_PAGE_BYTES, (path, size)
+
+
+def test_the_dashboard_draws_its_charts(
+    page: tuple[Any, str],
+    services: Services,
+    network: dict[str, Organisation],
+    request: pytest.FixtureRequest,
+) -> None:
+    tab, base = page
+    for province, territory in (("CD-SK", "CD6201"), ("CD-SK", "CD6206"), ("CD-NK", "CD6105")):
+        make_report(services, province=province, territory=territory)
+    make_report(services, category="labour", subcategory="labour.child_under_15", channel="sms")
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    with screenshot_on_failure(tab, request):
+        log_in(tab, base)
+        tab.click("header nav a[href='/dashboard']")
+        tab.wait_for_url(re.compile(r".*/dashboard$"))
+        assert tab.locator("h1").inner_text() == "Tableau de bord"
+        assert tab.locator(".charts svg").count() == 9
+        viewport = tab.viewport_size
+        for chart in tab.locator(".charts svg").all():
+            box = chart.bounding_box()
+            assert box is not None and box["width"] > 200 and box["height"] > 20
+            assert box["x"] + box["width"] <= viewport["width"] + 1  # never wider than the screen
+        bars = tab.locator("#categories rect.bar")
+        assert bars.count() == 2
+        widths = sorted(bar.bounding_box()["width"] for bar in bars.all())
+        assert widths[1] > widths[0] * 2  # 3 accidents against 1
+        SCREENSHOTS.mkdir(exist_ok=True)
+        size = "phone" if viewport["width"] < 500 else "desktop"
+        tab.screenshot(path=str(SCREENSHOTS / f"dashboard-{size}.png"), full_page=True)
+        # A bar is a way into the inbox: the reports it counts, the dashboard's filter kept.
+        with tab.expect_navigation():
+            tab.locator("#categories a rect").first.click()
+        assert "category=accident" in tab.url
+        assert tab.locator("table.inbox tbody tr").count() == 3
+    assert errors == []  # no script error, no CSP violation (charts use no inline style)

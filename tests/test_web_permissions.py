@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from services import EXTENSION_KEY, Services
 from storage import operations
 from storage.models import Organisation, Report, ReportEvent
+from web import passwords
 
 from .conftest import Backend
 from .web_support import People, csrf_token, login, make_report, web_app
@@ -251,3 +252,55 @@ def test_administration(
             },
         )
         assert created.status_code == 400
+
+
+# Reading in bulk: the dashboard, the exports and the API --------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reads_the_dashboard_and_exports_what_it_may(
+    app: Flask, services: Services, orgs: dict[str, Organisation], visibility: str, role: str
+) -> None:
+    theirs = make_report(services, province="CD-NK", territory="CD6105")  # Goma's area
+    email = "coordinator@example.org" if role == "coordinator" else f"{role}@example.org"
+    client = as_user(app, email)
+    sees_goma = visibility == "pooled" or role == "coordinator"
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200
+    drawn = dashboard.get_data(as_text=True).split('<div class="charts">', 1)[1]
+    assert ("Lubero" in drawn) == sees_goma
+    full = client.get("/reports/export.csv")
+    if role in WORKERS:
+        assert full.status_code == 200
+        assert (theirs.reference in full.get_data(as_text=True)) == sees_goma
+    else:
+        assert full.status_code == 403
+    assert client.get("/reports/export.jsonl?public=1").status_code == 200
+
+
+def test_the_api_reads_as_the_tokens_organisation(
+    app: Flask, services: Services, orgs: dict[str, Organisation], visibility: str
+) -> None:
+    """A token carries no role: it reads what its organisation sees, and never writes."""
+    theirs = make_report(services, province="CD-NK", territory="CD6105")
+    token, token_hash, prefix = passwords.new_api_token()
+    with services.db.transaction() as session:
+        operations.create_api_token(
+            session,
+            organisation=orgs["bukavu"],
+            token_hash=token_hash,
+            prefix=prefix,
+            now=services.clock.now(),
+        )
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/reports", headers=headers)
+    assert listed.status_code == 200
+    references = [item["reference"] for item in listed.get_json()["items"]]
+    assert (theirs.reference in references) == (visibility == "pooled")
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(client, method)("/api/v1/reports", headers=headers).status_code == 405
+    assert client.get("/api/v1/reports").status_code == 401
+    # The token is no login: the platform's pages and actions stay closed to it.
+    assert client.get(f"/reports/{theirs.reference}", headers=headers).status_code == 302
+    assert client.get("/dashboard", headers=headers).status_code == 302

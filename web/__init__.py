@@ -30,14 +30,20 @@ def init_app(app: Flask, services: Services) -> None:
     csrf = CSRFProtect(app)
 
     from .admin.blueprint import blueprint as admin
+    from .api.blueprint import blueprint as api
     from .auth.blueprint import blueprint as auth
+    from .dashboard.blueprint import blueprint as dashboard
+    from .exports.blueprint import blueprint as exports
     from .home.blueprint import blueprint as home
     from .reports.blueprint import blueprint as reports
 
-    platform = (home, auth, reports, admin)
+    # The exports' rule (/reports/export.csv) before the report page's (/reports/<reference>).
+    platform = (home, auth, exports, reports, dashboard, admin)
     for blueprint in platform:
         app.register_blueprint(blueprint)
     names = {blueprint.name for blueprint in platform}
+    # The API reads with a bearer token, never a session cookie: no CSRF, and its own errors.
+    app.register_blueprint(api)
     # An address that matches no route belongs to no blueprint: people get the platform's page.
     app.register_error_handler(404, errors.page)
 

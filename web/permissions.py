@@ -88,6 +88,13 @@ def can_bulk_edit(actor: Actor) -> bool:
     return actor.role in WORKERS
 
 
+def can_export(actor: Actor, *, public: bool) -> bool:
+    """Anyone who reads reports may export the public-safe version of what they see (no details,
+    no site, territoire at most, nothing recent); the full version, with what reporters wrote,
+    only those who work on the reports."""
+    return public or actor.role in WORKERS
+
+
 def can_manage_organisations(actor: Actor) -> bool:
     return actor.role == COORDINATOR
 
@@ -134,6 +141,7 @@ TEMPLATE_FUNCTIONS = {
         can_merge,
         can_message_reporter,
         can_bulk_edit,
+        can_export,
         can_manage_organisations,
         can_manage_users,
         can_see_admin,

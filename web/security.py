@@ -60,4 +60,12 @@ def init_app(app: Flask, web: WebSettings) -> None:
         return response
 
 
-WEB_BLUEPRINTS: set[str | None] = {"auth", "reports", "admin", "home"}
+WEB_BLUEPRINTS: set[str | None] = {
+    "auth",
+    "reports",
+    "admin",
+    "home",
+    "dashboard",
+    "exports",
+    "api",
+}

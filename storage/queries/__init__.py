@@ -5,6 +5,7 @@ One module per subject, re-exported below, so that callers write ``queries.langu
 
 from __future__ import annotations
 
+from .dashboard import DIMENSIONS, Counts, dashboard_counts
 from .inbox import (
     SORTS,
     UNASSIGNED,
@@ -16,6 +17,7 @@ from .inbox import (
     count_matching,
     inbox_page,
     visible_report_ids,
+    where_clauses,
 )
 from .intake import (
     EXPORT_FIELDS,
@@ -64,6 +66,7 @@ from .reports import (
     status_for_reporter,
     timeline,
 )
+from .selection import SELECTION_COLUMNS, selected_reports
 from .trees import (
     VersionInfo,
     codes_in_use,
@@ -78,9 +81,12 @@ from .trees import (
 
 __all__ = [
     "CORRECTABLE_FIELDS",
+    "DIMENSIONS",
     "EXPORT_FIELDS",
+    "SELECTION_COLUMNS",
     "SORTS",
     "UNASSIGNED",
+    "Counts",
     "Cursor",
     "InboxFilter",
     "InboxPage",
@@ -94,6 +100,7 @@ __all__ = [
     "codes_in_use",
     "count_matching",
     "current_values",
+    "dashboard_counts",
     "duplicates_of",
     "export_row",
     "forwarded_to",
@@ -122,6 +129,7 @@ __all__ = [
     "reports_by_channel",
     "reports_by_ids",
     "scope_of",
+    "selected_reports",
     "sms_incoming_seen",
     "status_for_reporter",
     "timeline",
@@ -135,4 +143,5 @@ __all__ = [
     "user_names",
     "users",
     "visible_report_ids",
+    "where_clauses",
 ]

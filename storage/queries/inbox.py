@@ -181,7 +181,9 @@ def filter_clauses(f: InboxFilter) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _where(f: InboxFilter, visibility: Visibility | None) -> list[ColumnElement[bool]]:
+def where_clauses(f: InboxFilter, visibility: Visibility | None) -> list[ColumnElement[bool]]:
+    """What the inbox lists: the filter, the reader's visibility, and each duplicate group once
+    (through its head). The dashboard, the exports and the API select the same way."""
     # A duplicate is listed through its group's head only.
     return [Report.duplicate_of_id.is_(None), *filter_clauses(f), visibility_clause(visibility)]
 
@@ -228,7 +230,7 @@ def inbox_page(
     after: Cursor | None = None,
     limit: int = 50,
 ) -> InboxPage:
-    base = select(*INBOX_COLUMNS).where(*_where(f, visibility))
+    base = select(*INBOX_COLUMNS).where(*where_clauses(f, visibility))
     if sort.startswith("received"):
         query = base if after is None else base.where(_after(sort, after))
         rows: list[Any] = list(session.execute(query.order_by(*_order(sort)).limit(limit + 1)))
@@ -269,7 +271,7 @@ def count_matching(
     session: Session, f: InboxFilter, visibility: Visibility | None, cap: int = 1000
 ) -> tuple[int, bool]:
     """(how many match, whether there are more than ``cap``): an exact count only while small."""
-    inner = select(Report.id).where(*_where(f, visibility)).limit(cap + 1).subquery()
+    inner = select(Report.id).where(*where_clauses(f, visibility)).limit(cap + 1).subquery()
     found = session.scalar(select(func.count()).select_from(inner)) or 0
     return min(found, cap), found > cap
 

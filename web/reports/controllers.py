@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from menus import gsm
 from menus.follow import message_for
@@ -33,11 +31,18 @@ from storage.operations import SealedPhone
 from .. import signals, taxonomy
 from ..db import after_commit, commit, db
 from ..fields import choices
-from ..i18n import LANGUAGE_NAMES
-from ..identity import Actor, login_required
+from ..filtering import (
+    any_choice,
+    filter_form,
+    inbox_filter,
+    sort_of,
+    subcategory_choices,
+    territory_choices,
+    visibility_for,
+)
+from ..identity import login_required
 from ..labels import (
     ACTION_LABELS,
-    CHANNEL_LABELS,
     CLOSE_REASON_LABELS,
     STATUS_LABELS,
     VERIFICATION_LABELS,
@@ -59,7 +64,6 @@ from .forms import (
     ActionForm,
     BulkForm,
     CorrectForm,
-    FilterForm,
     ForwardForm,
     MergeForm,
     MessageForm,
@@ -68,103 +72,6 @@ from .forms import (
 )
 
 MAX_SEGMENTS = 3  # as for the replies a reporter gets (sms.max_length)
-SORT_LABELS = {
-    "received_desc": _l("Newest received first"),
-    "received_asc": _l("Oldest received first"),
-    "occurred_desc": _l("Latest incident first"),
-    "occurred_asc": _l("Earliest incident first"),
-}
-
-
-def _any(label: str | None = None) -> list[SelectChoice]:
-    return [SelectChoice("", label or _("Any"))]
-
-
-def _visibility(actor: Actor) -> queries.Visibility | None:
-    if actor.role == "coordinator" or web_settings().visibility == "pooled":
-        return None
-    return queries.Visibility(
-        organisation_id=actor.organisation_id,
-        provinces=actor.provinces,
-        territories=actor.territories,
-        categories=actor.categories,
-    )
-
-
-def _territory_choices() -> list[SelectChoice]:
-    names = {p.code: p.name for p in taxonomy.provinces()}
-    return [
-        SelectChoice(t.code, t.name, optgroup=names.get(t.province, t.province))
-        for t in taxonomy.territories()
-    ]
-
-
-def _subcategory_choices() -> list[SelectChoice]:
-    labels = taxonomy.labels()
-    return [
-        SelectChoice(code, labels[code], optgroup=labels.get(code.split(".")[0], ""))
-        for code, _label in taxonomy.subcategories()
-    ]
-
-
-def _filter_form(organisations: dict[int, str]) -> FilterForm:
-    form = FilterForm(request.args)
-    form.status.choices = _any() + choices(STATUS_LABELS.items())
-    form.verification.choices = _any() + choices(VERIFICATION_LABELS.items())
-    form.category.choices = _any() + choices(taxonomy.categories())
-    form.subcategory.choices = _any() + _subcategory_choices()
-    form.province.choices = _any() + choices((p.code, p.name) for p in taxonomy.provinces())
-    form.territory.choices = _any() + _territory_choices()
-    form.channel.choices = _any() + choices(CHANNEL_LABELS.items())
-    form.language.choices = _any() + choices((c, LANGUAGE_NAMES[c]) for c in ("sw", "fr", "en"))
-    by_name = sorted(organisations.items(), key=lambda item: item[1])
-    form.assigned.choices = [
-        *_any(),
-        SelectChoice(str(queries.UNASSIGNED), _("Nobody")),
-        *choices((str(i), name) for i, name in by_name),
-    ]
-    form.sort.choices = choices(SORT_LABELS.items())
-    return form
-
-
-def _local_midnight(day: date) -> datetime:
-    zone = current_services().clock.timezone
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-
-
-def _inbox_filter(form: FilterForm) -> queries.InboxFilter:
-    """The filter from the fields that are valid; an invalid one is shown as such and ignored."""
-    form.validate()
-
-    def ok(name: str) -> Any:
-        field = form[name]
-        return None if field.errors or field.data in ("", None) else field.data
-
-    assigned = ok("assigned")
-    received_to = ok("received_to")
-    received_from = ok("received_from")
-    return queries.InboxFilter(
-        status=ok("status"),
-        verification=ok("verification"),
-        category=ok("category"),
-        subcategory=ok("subcategory"),
-        province=ok("province"),
-        territory=ok("territory"),
-        site=(ok("site") or "").strip() or None,
-        channel=ok("channel"),
-        language=ok("language"),
-        assigned=int(assigned) if assigned is not None else None,
-        occurred_from=ok("occurred_from"),
-        occurred_to=ok("occurred_to"),
-        received_from=_local_midnight(received_from) if received_from else None,
-        received_before=_local_midnight(received_to + timedelta(days=1)) if received_to else None,
-        search=(ok("q") or "").strip() or None,
-    )
-
-
-def _sort(form: FilterForm) -> queries.Sort:
-    value = form.sort.data
-    return value if value in queries.SORTS and not form.sort.errors else "received_desc"
 
 
 def _query_without(*names: str, **extra: str) -> str:
@@ -180,20 +87,20 @@ def _query_without(*names: str, **extra: str) -> str:
 def inbox() -> str:
     session = db()
     organisations = queries.organisation_names(session)
-    form = _filter_form(organisations)
-    inbox_filter = _inbox_filter(form)
-    visibility = _visibility(current_user)
-    sort = _sort(form)
+    form = filter_form(organisations, request.args)
+    selection = inbox_filter(form)
+    visibility = visibility_for(current_user)
+    sort = sort_of(form)
     after = queries.Cursor.decode(request.args.get("after"))
     page = queries.inbox_page(
         session,
-        inbox_filter,
+        selection,
         visibility,
         sort=sort,
         after=after,
         limit=web_settings().page_size,
     )
-    total, more = queries.count_matching(session, inbox_filter, visibility)
+    total, more = queries.count_matching(session, selection, visibility)
     next_url = None
     if page.next_cursor is not None:
         next_url = (
@@ -228,7 +135,7 @@ def _bulk_form(organisations: dict[int, str]) -> BulkForm:
     by_name: list[tuple[int, str]] = sorted(organisations.items(), key=lambda item: item[1])
     form.organisation.choices = choices(by_name)
     form.status.choices = choices(STATUS_LABELS.items())
-    form.close_reason.choices = _any("—") + choices(
+    form.close_reason.choices = any_choice("—") + choices(
         (k, v) for k, v in CLOSE_REASON_LABELS.items() if k != "duplicate"
     )
     return form
@@ -313,10 +220,12 @@ def _report(reference: str) -> tuple[Report, ReportScope]:
 
 def _correct_form(report: Report | None = None) -> CorrectForm:
     form = CorrectForm(obj=report)
-    form.category.choices = _any("—") + choices(taxonomy.categories())
-    form.subcategory.choices = _any("—") + _subcategory_choices()
-    form.province_iso.choices = _any("—") + choices((p.code, p.name) for p in taxonomy.provinces())
-    form.territory_pcode.choices = _any("—") + _territory_choices()
+    form.category.choices = any_choice("—") + choices(taxonomy.categories())
+    form.subcategory.choices = any_choice("—") + subcategory_choices()
+    form.province_iso.choices = any_choice("—") + choices(
+        (p.code, p.name) for p in taxonomy.provinces()
+    )
+    form.territory_pcode.choices = any_choice("—") + territory_choices()
     return form
 
 
@@ -325,7 +234,7 @@ def _status_form(report: Report) -> StatusForm:
     form.status.choices = choices(
         (s, STATUS_LABELS[s]) for s in operations.TRANSITIONS.get(report.status, ())
     )
-    form.close_reason.choices = _any("—") + choices(
+    form.close_reason.choices = any_choice("—") + choices(
         (k, v) for k, v in CLOSE_REASON_LABELS.items() if k != "duplicate"
     )
     return form

@@ -1,4 +1,5 @@
-"""The inbox's filter (a GET form: it lives in the URL) and the forms of the report page."""
+"""The forms of the report page and the inbox's bulk form (the inbox's filter is
+``web.filtering.FilterForm``, shared with the dashboard, the exports and the API)."""
 
 from __future__ import annotations
 
@@ -15,35 +16,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 REFERENCE = Regexp(r"^\d{7}$", message=_l("A reference has 7 digits."))
-
-
-def _any_of(label: object) -> SelectField:
-    """A filter's choice: empty means "any"; an unknown value is shown as an error and ignored."""
-    return SelectField(label, validators=[Optional()])
-
-
-class FilterForm(FlaskForm):  # type: ignore[misc]
-    """Read from the query string, so a filtered inbox can be bookmarked and shared."""
-
-    class Meta:
-        csrf = False  # a GET form: it changes nothing
-
-    q = StringField(_l("Search in details"), validators=[Optional(), Length(max=200)])
-    status = _any_of(_l("Status"))
-    verification = _any_of(_l("Verification"))
-    category = _any_of(_l("Category"))
-    subcategory = _any_of(_l("Sub-category"))
-    province = _any_of(_l("Province"))
-    territory = _any_of(_l("Territoire"))
-    site = StringField(_l("Site contains"), validators=[Optional(), Length(max=100)])
-    channel = _any_of(_l("Channel"))
-    language = _any_of(_l("Language"))
-    assigned = _any_of(_l("Assigned to"))
-    occurred_from = DateField(_l("Happened from"), validators=[Optional()])
-    occurred_to = DateField(_l("Happened until"), validators=[Optional()])
-    received_from = DateField(_l("Received from"), validators=[Optional()])
-    received_to = DateField(_l("Received until"), validators=[Optional()])
-    sort = _any_of(_l("Sort"))
 
 
 class CorrectForm(FlaskForm):  # type: ignore[misc]
