@@ -50,9 +50,9 @@ loadtest: install
 # Two catalogs per language: messages.po, what a phone shows (GSM-7, checked by `flask menus
 # check`), and web.po, the web platform's pages (any character).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --ignore-dirs ".* ._ tests bench web" -o locales/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --ignore-dirs ".* ._ tests bench web notify" -o locales/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o locales/web.pot --no-location --omit-header web
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o locales/web.pot --no-location --omit-header web notify
 	$(BIN)/pybabel update -D web -i locales/web.pot -d locales --no-fuzzy-matching
 
 # The README's table of settings, from config.yaml's values and comments.

@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_gateways(app, settings)
     register_health(app)
     register_web(app)
+    register_notify(app)
     register_commands(app)
     return app
 
@@ -130,6 +131,12 @@ def register_web(app: Flask) -> None:
     import web
 
     web.init_app(app, app.extensions[EXTENSION_KEY])
+
+
+def register_notify(app: Flask) -> None:
+    import notify
+
+    notify.init_app(app)  # new reports and forwards become notification jobs
 
 
 def register_commands(app: Flask) -> None:

@@ -27,6 +27,7 @@ from services import Services
 from storage import operations, phones, queries
 from storage.db import relax_durability
 
+from . import signals
 from .follow import StatusLookup
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class TurnWrites:
         self.caller = caller
         self.outbox_ids: list[int] = []
         self.language: str | None = None  # the language this turn stored for the phone
+        self.report_ids: list[int] = []  # stored by this turn (not found from an earlier one)
 
     def record(self, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context) -> Outcome:
         """Write what the outcome's events call for; return the outcome to show.
@@ -143,6 +145,7 @@ class TurnWrites:
             new_reference=services.new_reference,
         )
         if created:
+            self.report_ids.append(report.id)
             log.info(
                 "report %s stored (%s, %s, %s)",
                 report.reference,
@@ -226,6 +229,8 @@ class Conversations:
             # USSD reads the phone's language from Redis (no SQL on a hop that needs none): keep
             # that copy right whichever channel changed it.
             self.services.sessions.remember_language(caller.phone_hash, writes.language)
+        if writes.report_ids:
+            signals.reports_received.send(self.services, report_ids=list(writes.report_ids))
 
     def commit(
         self, caller: Caller, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context

@@ -1,4 +1,5 @@
-"""``flask`` sub-commands: db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens."""
+"""``flask`` sub-commands: db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens,
+notify."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ def register(app: Flask) -> None:
     from .db import db
     from .dev import dev
     from .menus import menus
+    from .notify import notify
     from .outbox import outbox
     from .people import orgs, tokens, users
     from .reports import reports
     from .simulate import simulate
     from .worker import worker
 
-    for group in (db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens):
+    for group in (db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens, notify):
         app.cli.add_command(group)

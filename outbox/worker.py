@@ -14,7 +14,7 @@ import threading
 
 import redis
 from flask import Flask
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 
 from services import EXTENSION_KEY, Services
 
@@ -30,8 +30,13 @@ def rq_connection(services: Services) -> redis.Redis:
 
 
 def make_worker(services: Services, connection: redis.Redis | None = None) -> SimpleWorker:
+    """One worker for the outbox's queue and, after it, the notification jobs' (a reporter's
+    reply never waits behind a slow SMTP server). The notifications' queue is named from the
+    settings alone: the outbox does not import what queues into it."""
     connection = connection or rq_connection(services)
-    return SimpleWorker([job_queue(services, connection)], connection=connection)
+    settings = services.settings
+    notify = Queue(settings.redis_prefix + settings.notify.queue, connection=connection)
+    return SimpleWorker([job_queue(services, connection), notify], connection=connection)
 
 
 def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:

@@ -40,6 +40,7 @@ ENV_NAMES = {
     "AT_API_KEY": ("gateways", "africastalking", "api_key"),
     "AT_SENDER_ID": ("gateways", "africastalking", "sender_id"),
     "AT_CALLBACK_TOKEN": ("gateways", "africastalking", "callback_token"),
+    "SMTP_PASSWORD": ("notify", "smtp_password"),
 }
 
 

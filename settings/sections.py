@@ -150,6 +150,27 @@ class WebSettings:
     argon2: Argon2Settings
 
 
+EmailBackend = Literal["console", "smtp"]
+SmtpSecurity = Literal["none", "starttls", "tls"]
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Notifications to CSO members: where links point, the job queue, and e-mail by SMTP."""
+
+    base_url: str
+    queue: str
+    digest_max_reports: Count
+    email_backend: EmailBackend
+    sender: str
+    smtp_host: str
+    smtp_port: Annotated[int, AtLeast(1)]
+    smtp_security: SmtpSecurity
+    smtp_username: str
+    smtp_password: str = field(repr=False)
+    smtp_timeout: Duration
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     """Bounds on every wait for PostgreSQL (SQLite ignores them): see storage/db.py."""
@@ -209,6 +230,7 @@ class Settings:
     web: WebSettings
     follow: FollowSettings
     exports: ExportSettings
+    notify: NotifySettings
     secret_key: str = field(metadata=SECRET, repr=False)
     phone_key: str = field(metadata=SECRET, repr=False)
 

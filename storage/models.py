@@ -383,3 +383,36 @@ class TreeVersion(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest publication
     published_by: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(500))  # where it came from: a file, a rollback
+
+
+class NotificationPreference(Base):
+    """What a member wants to hear of new reports in their organisation's area and expertise
+    (and of reports forwarded to it): by e-mail and/or SMS, at once or in a daily digest. The
+    phone for SMS is kept like a reporter's: a keyed hash and an encrypted copy, never in clear."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    frequency: Mapped[str] = mapped_column(String(16), default="immediate")  # immediate | daily
+    # The next digest lists the reports received from this moment on.
+    digest_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """One notification sent to one member on one channel. A job that runs again (a retry, a
+    second worker) finds it here and does not send it twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "subject", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # new_report | forwarded | digest
+    subject: Mapped[str] = mapped_column(String(100))  # report:<id> | event:<id> | digest:<until>
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

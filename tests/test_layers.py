@@ -9,7 +9,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 OURS = {"app", "services", "settings", "logging_setup", "menus", "storage", "channels", "outbox"}
-OURS |= {"commands", "web", "exports"}
+OURS |= {"commands", "web", "exports", "notify"}
 # A package may import only these of ours: the engine nothing, storage the pure menus and settings,
 # and the outbox never the channels that queue into it (its RQ job builds the whole app by name).
 ALLOWED = {

@@ -24,7 +24,7 @@ from storage.models import Organisation, Report
 from web import passwords
 
 from .conftest import FIXED_NOW, Backend
-from .web_support import People, login, make_report, web_app
+from .web_support import People, csrf_token, login, make_report, web_app
 
 HOSTILE_SITE = '<script>alert("site")</script><b>Kamituga</b>'
 HOSTILE_DETAILS = '=HYPERLINK("http://evil.example","click") <img src=x onerror=alert(1)>'
@@ -404,3 +404,27 @@ def test_the_openapi_document(client: FlaskClient) -> None:
     assert set(operation["responses"]) == {"200", "400", "401"}
     report = body["components"]["schemas"]["Report"]["properties"]
     assert "reference" in report and not any("reporter" in name for name in report)
+
+
+def test_the_dashboard_counts_again_as_soon_as_anything_changes(
+    app: Flask, services: Services, orgs: dict[str, Organisation], reports: dict[str, Report]
+) -> None:
+    """Counts are kept in Redis for the data they were counted on, and no longer."""
+    client = logged_in(app, "coordinator@example.org")
+
+    def statuses() -> str:
+        body = client.get("/dashboard").get_data(as_text=True)
+        return body.split('id="statuses"', 1)[1].split("</figure>", 1)[0]
+
+    assert ">New<" in statuses() and "Being monitored" not in statuses()
+    prefix = services.settings.redis_prefix + "dashboard:"
+    assert list(services.redis.scan_iter(match=prefix + "*"))  # counted once, kept
+    reference = reports["hostile"].reference
+    url = f"/reports/{reference}"
+    token = csrf_token(client.get(url))
+    response = client.post(url + "/status", data={"status": "monitoring", "csrf_token": token})
+    assert response.status_code == 302
+    assert "Being monitored" in statuses()  # the follow-up changed the data's version
+    make_report(services, province="CD-SK")
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert "4 reports" in body  # and so does a new report

@@ -67,5 +67,6 @@ WEB_BLUEPRINTS: set[str | None] = {
     "home",
     "dashboard",
     "exports",
+    "notifications",
     "api",
 }

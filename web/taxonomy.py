@@ -80,6 +80,13 @@ def labels() -> dict[str, str]:
     return found
 
 
+def labels_in(language: str) -> dict[str, str]:
+    """Every category and sub-category code with its label in ``language`` (for someone other
+    than the reader of this request: a member's notification)."""
+    tree = _tree()
+    return _taxonomy(tree.id, tree.version, language)
+
+
 def categories() -> list[tuple[str, str]]:
     return [(code, label) for code, label in labels().items() if "." not in code]
 

@@ -35,6 +35,7 @@ from .intake import (
     remember_language,
     report_columns,
 )
+from .notifications import FREQUENCIES, advance_digest, record_notification, save_preferences
 from .outbox import (
     NewOutboxMessage,
     OutboxClaim,
@@ -82,6 +83,7 @@ __all__ = [
     "ACTION_TYPES",
     "CLOSE_REASONS",
     "EVENT_KINDS",
+    "FREQUENCIES",
     "ROLES",
     "STATUSES",
     "TRANSITIONS",
@@ -99,6 +101,7 @@ __all__ = [
     "TreeVersionError",
     "UnknownVersion",
     "WrongStatus",
+    "advance_digest",
     "can_move",
     "change_status",
     "claim_outbox_message",
@@ -122,6 +125,7 @@ __all__ = [
     "record_action",
     "record_delivery_report",
     "record_login",
+    "record_notification",
     "record_reporter_message",
     "record_sms_incoming",
     "record_ussd_session_end",
@@ -132,6 +136,7 @@ __all__ = [
     "revoke_api_token",
     "rollback_tree",
     "save_draft",
+    "save_preferences",
     "seed_tree",
     "set_password",
     "set_user_active",

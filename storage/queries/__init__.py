@@ -5,7 +5,7 @@ One module per subject, re-exported below, so that callers write ``queries.langu
 
 from __future__ import annotations
 
-from .dashboard import DIMENSIONS, Counts, dashboard_counts
+from .dashboard import DIMENSIONS, Counts, dashboard_counts, data_version
 from .inbox import (
     SORTS,
     UNASSIGNED,
@@ -28,6 +28,7 @@ from .intake import (
     recent_reports,
     sms_incoming_seen,
 )
+from .notifications import Subscriber, preference_of, received_between, subscribers, was_notified
 from .ops import reports_by_channel
 from .outbox import (
     outbox_counts,
@@ -92,6 +93,7 @@ __all__ = [
     "InboxPage",
     "ReportScope",
     "Sort",
+    "Subscriber",
     "TimelineEntry",
     "VersionInfo",
     "Visibility",
@@ -101,6 +103,7 @@ __all__ = [
     "count_matching",
     "current_values",
     "dashboard_counts",
+    "data_version",
     "duplicates_of",
     "export_row",
     "forwarded_to",
@@ -121,7 +124,9 @@ __all__ = [
     "outbox_key_used",
     "outbox_message",
     "outbox_messages",
+    "preference_of",
     "published_versions",
+    "received_between",
     "recent_reports",
     "report_by_id",
     "report_by_reference",
@@ -132,6 +137,7 @@ __all__ = [
     "selected_reports",
     "sms_incoming_seen",
     "status_for_reporter",
+    "subscribers",
     "timeline",
     "tree_document",
     "tree_ids",
@@ -143,5 +149,6 @@ __all__ = [
     "user_names",
     "users",
     "visible_report_ids",
+    "was_notified",
     "where_clauses",
 ]

@@ -4,7 +4,7 @@ and language, for any inbox filter and visibility.
 
 On PostgreSQL all of it is one query, one pass over the matching rows (``GROUPING SETS``, every
 set hashed), served by an index-only scan of ``ix_reports_dashboard``: at a million reports that
-pass is the whole cost, so it is paid once rather than nine times (bench/platform.py measures
+pass is the whole cost, so it is paid once rather than nine times (bench/analysis.py measures
 it). SQLite has no grouping sets and gets one ``GROUP BY`` per dimension (an embedded database is
 small).
 """
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from ..models import Report
+from ..models import Report, ReportEvent
 from .inbox import InboxFilter, Visibility, where_clauses
 
 # Each dimension and the column it counts by ("month" is computed: see ``_month``).
@@ -139,3 +139,12 @@ def _grouping_sets(
         else:
             by[dimension].append((mapping[dimension], int(mapping["n"])))
     return Counts(total=total, by={d: _ordered(d, pairs) for d, pairs in by.items()})
+
+
+def data_version(session: Session) -> tuple[int, int]:
+    """Changes whenever a count can: a new report (its id), or anything done to one (every
+    correction, verification, status change, forward and merge writes a timeline event). Two
+    index lookups: cheap enough to ask before every dashboard."""
+    reports = session.scalar(select(func.max(Report.id))) or 0
+    events = session.scalar(select(func.max(ReportEvent.id))) or 0
+    return int(reports), int(events)

@@ -1,6 +1,6 @@
 """``GET /reports/export.<csv|xlsx|jsonl>?<the inbox's filter>[&public=1]``: the filtered inbox,
 streamed. The response starts with the first batch and holds at most one batch of rows: an
-export of a million reports keeps memory flat (bench/platform.py measures it)."""
+export of a million reports keeps memory flat (bench/analysis.py measures it)."""
 
 from __future__ import annotations
 
