@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint typecheck bench loadtest translations settings-table clean
+.PHONY: install run test lint typecheck bench bench-platform loadtest translations settings-table clean
 
 install: $(STAMP)
 
@@ -37,6 +37,16 @@ bench: install
 	$(BIN)/python bench/ussd_hop.py
 	$(BIN)/python bench/sms_hop.py
 	$(BIN)/python bench/tree_publish.py
+	$(MAKE) bench-platform
+
+# The CSO platform at BENCH_REPORTS generated reports in PostgreSQL (BENCH_DATABASE_URL: dropped
+# and rebuilt, its name must contain "bench"): the inbox and report pages (bench/inbox.py), then
+# the dashboard, the exports and each page's weight (bench/analysis.py, on the same database).
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kuf_bench
+BENCH_REPORTS ?= 1000000
+bench-platform: install
+	$(BIN)/python bench/inbox.py --database-url $(BENCH_DATABASE_URL) --reports $(BENCH_REPORTS)
+	$(BIN)/python bench/analysis.py --database-url $(BENCH_DATABASE_URL) --reuse
 
 # Not part of `make test`: gunicorn + PostgreSQL (LOADTEST_DATABASE_URL, default database
 # kuf_loadtest on 127.0.0.1, created and reset) + a redis-server of its own + wrk; see

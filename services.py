@@ -97,7 +97,9 @@ def build_services(settings: Settings) -> Services:
     db = Database(
         settings.database_url,
         Timeouts(
-            settings.database.connect_timeout_seconds, settings.database.statement_timeout_seconds
+            settings.database.connect_timeout_seconds,
+            settings.database.statement_timeout_seconds,
+            settings.database.reading_timeout_seconds,
         ),
     )
     clock = Clock(settings.timezone)

@@ -177,6 +177,7 @@ class DatabaseSettings:
 
     connect_timeout_seconds: Annotated[float, AtLeast(0.1)]
     statement_timeout_seconds: Annotated[float, AtLeast(0.1)]
+    reading_timeout_seconds: Annotated[float, AtLeast(0.1)]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 class Timeouts:
     connect_seconds: float = 2.0
     statement_seconds: float = 3.0
+    # Reads that go through a whole selection of reports (the dashboard's counts, an export's
+    # batches): a person waits for them, no gateway does (``Database.reading``).
+    reading_seconds: float = 60.0
 
     @property
     def answer_seconds(self) -> float:
@@ -63,7 +66,7 @@ def _guarded_connection_class(answer_seconds: float) -> type[Any]:
     return GuardedConnection
 
 
-def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
+def make_engine(url: str, timeouts: Timeouts | None = None, *, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -73,8 +76,8 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
     engine = create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         pool_timeout=timeouts.connect_seconds,  # waiting for a free connection counts too
         connect_args={
             "connect_timeout": max(1, round(timeouts.connect_seconds)),
@@ -103,8 +106,10 @@ def relax_durability(session: Session) -> None:
 class Database:
     def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, timeouts)
+        self.timeouts = timeouts or Timeouts()
+        self.engine = make_engine(url, self.timeouts)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reading: sessionmaker[Session] | None = None
 
     def session(self) -> Session:
         return self._sessions()
@@ -115,5 +120,22 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session whose statements may take ``Timeouts.reading_seconds``: on an
+        engine of its own (a small pool, made at first use), so that the tight bounds of every
+        other connection stay as they are for the hops."""
+        if self._reading is None:
+            slow = Timeouts(self.timeouts.connect_seconds, self.timeouts.reading_seconds)
+            self._reading = sessionmaker(
+                make_engine(self.url, slow, pool_size=2), expire_on_commit=False
+            )
+        with self._reading() as session:
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reading is not None:
+            bind = self._reading.kw.get("bind")
+            if bind is not None:
+                bind.dispose()

@@ -159,9 +159,10 @@ def counts_for(
             name: [(value, count) for value, count in pairs] for name, pairs in data["by"].items()
         }
         return queries.Counts(total=data["total"], by=by)
-    counts = queries.dashboard_counts(
-        session, selection, visibility, zone=zone, now=services.clock.now()
-    )
+    with services.db.reading() as reading:
+        counts = queries.dashboard_counts(
+            reading, selection, visibility, zone=zone, now=services.clock.now()
+        )
     with contextlib.suppress(redis.RedisError):
         services.redis.set(
             key, json.dumps({"total": counts.total, "by": counts.by}), ex=CACHE_SECONDS

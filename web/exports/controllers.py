@@ -58,8 +58,9 @@ def download(fmt: str) -> Response:
 
     def records() -> Iterator[dict[str, Any]]:
         # A session of its own: the request's is closed when the handler returns, and the
-        # rows are read while the response streams.
-        with services.db.session() as reading:
+        # rows are read while the response streams; a reading one, whose statements may take
+        # longer than a hop's (each batch of a million reports' cursor).
+        with services.db.reading() as reading:
             for row in queries.selected_reports(
                 reading, selection, visibility, received_before=received_before
             ):
