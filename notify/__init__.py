@@ -24,13 +24,12 @@ from .queue import enqueue
 
 
 def _on_reports_received(sender: Services, report_ids: list[int], **_: Any) -> None:
-    for report_id in report_ids:
-        enqueue(sender, "notify.jobs.report_received", report_id)
+    enqueue(sender, "notify.jobs.report_received", *[(report_id,) for report_id in report_ids])
 
 
 def _on_report_forwarded(sender: Flask, event_id: int, **_: Any) -> None:
     services: Services = sender.extensions[EXTENSION_KEY]
-    enqueue(services, "notify.jobs.report_forwarded", event_id)
+    enqueue(services, "notify.jobs.report_forwarded", (event_id,))
 
 
 def init_app(app: Flask) -> None:
