@@ -89,6 +89,17 @@ def _deliver(
     return sent
 
 
+class NotSent(RuntimeError):
+    """Some members could not be told (the SMTP server refused, say): the others were, and the
+    job fails so that the worker's log and RQ's failed jobs show it; running it again sends only
+    what is missing."""
+
+
+def _raise_if(failed: list[int], what: str) -> None:
+    if failed:
+        raise NotSent(f"{what}: {len(failed)} member(s) not notified")
+
+
 def _covers(member: Subscriber, report: Report) -> bool:
     actor = Actor.of(member.user, member.organisation)
     return in_area_and_expertise(actor, queries.scope_of(report))
@@ -112,16 +123,22 @@ def new_report(services: Services, report_id: int) -> int:
             m for m in queries.subscribers(session, frequency="immediate") if _covers(m, report)
         ]
     sent = 0
+    failed: list[int] = []
     for member in members:
         ctx = _context(services, member)
-        sent += _deliver(
-            services,
-            member,
-            kind="new_report",
-            subject=f"report:{report_id}",
-            mail=partial(messages.new_report_mail, member.user.email, row, ctx),
-            sms=partial(messages.new_report_sms, row, ctx),
-        )
+        try:
+            sent += _deliver(
+                services,
+                member,
+                kind="new_report",
+                subject=f"report:{report_id}",
+                mail=partial(messages.new_report_mail, member.user.email, row, ctx),
+                sms=partial(messages.new_report_sms, row, ctx),
+            )
+        except Exception:
+            log.exception("new report %s: notifying member %s failed", report_id, member.user.id)
+            failed.append(member.user.id)
+    _raise_if(failed, f"report {report_id}")
     return sent
 
 
@@ -139,26 +156,32 @@ def forwarded(services: Services, event_id: int) -> int:
         from_name = names.get(event.organisation_id or 0, "") or "Kufatilia"
         message = event.note or ""
     sent = 0
+    failed: list[int] = []
     for member in members:
         if member.user.id == event.user_id:
             continue  # nobody needs telling what they just did
         ctx = _context(services, member)
-        sent += _deliver(
-            services,
-            member,
-            kind="forwarded",
-            subject=f"event:{event_id}",
-            mail=partial(
-                messages.forwarded_mail,
-                member.user.email,
-                row,
-                ctx,
-                to_name=to_name,
-                from_name=from_name,
-                message=message,
-            ),
-            sms=partial(messages.forwarded_sms, row, ctx, to_name),
-        )
+        try:
+            sent += _deliver(
+                services,
+                member,
+                kind="forwarded",
+                subject=f"event:{event_id}",
+                mail=partial(
+                    messages.forwarded_mail,
+                    member.user.email,
+                    row,
+                    ctx,
+                    to_name=to_name,
+                    from_name=from_name,
+                    message=message,
+                ),
+                sms=partial(messages.forwarded_sms, row, ctx, to_name),
+            )
+        except Exception:
+            log.exception("forward %s: notifying member %s failed", event_id, member.user.id)
+            failed.append(member.user.id)
+    _raise_if(failed, f"forward {event_id}")
     return sent
 
 
