@@ -72,12 +72,14 @@ def dashboard(app: Any, restricted: Any, runs: int) -> list[tuple[str, float, fl
         ),
         ("dashboard: one CSO (restricted)", analyst, "/dashboard"),
     ]
-    services = app.extensions[EXTENSION_KEY]
-    pattern = services.settings.redis_prefix + "dashboard:*"
 
     def forget() -> None:
-        for key in services.redis.scan_iter(match=pattern):
-            services.redis.delete(key)
+        # Each app may have a Redis of its own (the embedded one): clear both.
+        for each in (app, restricted):
+            services = each.extensions[EXTENSION_KEY]
+            pattern = services.settings.redis_prefix + "dashboard:*"
+            for key in services.redis.scan_iter(match=pattern):
+                services.redis.delete(key)
 
     results = []
     for name, client, url in cases:
