@@ -111,5 +111,6 @@ def sweep_once() -> None:
     report = sweep(current_services())
     click.echo(
         f"enqueued {report.enqueued}, stuck re-queued {report.requeued}, "
-        f"stuck failed {report.failed}, old incoming ids forgotten {report.forgotten}"
+        f"stuck failed {report.failed}, expired {report.expired}, "
+        f"old incoming ids forgotten {report.forgotten}"
     )

@@ -37,6 +37,7 @@ from prometheus_client.registry import Collector
 from outbox.dispatch import job_queue
 from services import EXTENSION_KEY, Services
 from storage import queries
+from storage.models import OutboxStatus
 
 from .checks import run_checks
 
@@ -72,8 +73,9 @@ class StateCollector(Collector):
             with self.services.db.session() as session:
                 for channel, count in queries.reports_by_channel(session).items():
                     reports.add_metric([channel], count)
-                for status, count in queries.outbox_counts(session).items():
-                    outbox.add_metric([str(status)], count)
+                counts = queries.outbox_counts(session)
+                for status in OutboxStatus:  # every one, 0 too: an alert needs the series
+                    outbox.add_metric([str(status)], counts.get(status, 0))
             yield reports
             yield outbox
         if all(check.ok for check in checks if check.part == "redis"):

@@ -94,6 +94,16 @@ def backoff(attempt: int, base: float, ceiling: float) -> timedelta:
     return timedelta(seconds=min(ceiling, base * 2 ** max(attempt - 1, 0)))
 
 
+def max_age(services: Services) -> timedelta:
+    """How long after it was queued a message may still be sent (``outbox.max_age_minutes``)."""
+    return timedelta(minutes=services.settings.outbox.max_age_minutes)
+
+
+def expiry_reason(age: timedelta) -> str:
+    minutes = round(age.total_seconds() / 60)
+    return f"expired: not sent within {minutes} min of being queued (outbox.max_age_minutes)"
+
+
 def backend_for(services: Services) -> Backend:
     """One backend per process (the SDK keeps its session in module globals)."""
     found = services.extras.get(_BACKEND_KEY)
@@ -112,12 +122,24 @@ class Dispatcher:
         self.max_attempts = config.max_attempts
         self.retry_base = config.retry_base_seconds
         self.retry_ceiling = config.retry_max_seconds
+        self.max_age = max_age(services)
 
     def deliver(self, message_id: int) -> str:
         """One sending attempt; returns the row's new status, or ``skipped`` when not ours."""
         services = self.services
+        now = services.clock.now()
         with services.db.transaction() as session:
-            claim = operations.claim_outbox_message(session, message_id, services.clock.now())
+            expired = operations.expire_outbox_messages(
+                session,
+                created_before=now - self.max_age,
+                now=now,
+                reason=expiry_reason(self.max_age),
+                message_id=message_id,
+            )
+            claim = None if expired else operations.claim_outbox_message(session, message_id, now)
+        if expired:
+            log.warning("outbox message %s expired: not sent late", message_id)
+            return OutboxStatus.EXPIRED
         if claim is None:
             return "skipped"
         try:

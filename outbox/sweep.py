@@ -2,7 +2,8 @@
 
 It hands to the queue every row that is due but not in it: a retry whose backoff has passed, or
 a row whose job was lost (Redis restarted, the web process died between commit and enqueue). It
-also releases rows a dead worker left in ``sending`` and forgets old incoming-SMS ids.
+also releases rows a dead worker left in ``sending``, expires rows queued longer ago than
+``outbox.max_age_minutes`` (never sent late), and forgets old incoming-SMS ids.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import timedelta
 from services import Services
 from storage import operations
 
-from .dispatch import enqueue
+from .dispatch import enqueue, expiry_reason, max_age
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class SweepReport:
     enqueued: int
     requeued: int
     failed: int
+    expired: int
     forgotten: int
 
 
@@ -46,12 +48,27 @@ def sweep(services: Services) -> SweepReport:
             max_attempts=config.max_attempts,
             requeue=requeue,
         )
+        # After the release: a row a dead worker left in "sending" long ago is not sent late.
+        age = max_age(services)
+        expired = operations.expire_outbox_messages(
+            session, created_before=now - age, now=now, reason=expiry_reason(age)
+        )
         due = operations.take_due_outbox_messages(session, now=now, stale_before=stale, limit=BATCH)
         forgotten = operations.forget_sms_incoming(session, retention)
     enqueued = enqueue(services, due)
-    report = SweepReport(enqueued=enqueued, requeued=requeued, failed=failed, forgotten=forgotten)
+    report = SweepReport(
+        enqueued=enqueued,
+        requeued=requeued,
+        failed=failed,
+        expired=expired,
+        forgotten=forgotten,
+    )
     if requeued or failed:
         log.warning("sweep: %s message(s) stuck in sending re-queued, %s failed", requeued, failed)
+    if expired:
+        log.warning(
+            "sweep: %s outbox message(s) expired: older than %s, never sent late", expired, age
+        )
     if enqueued:
         log.info("sweep: %s outbox message(s) handed to the queue", enqueued)
     return report

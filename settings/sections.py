@@ -101,6 +101,7 @@ class OutboxSettings:
     sweep_after_seconds: Duration
     sending_timeout_seconds: Duration
     stuck_sending: StuckSending
+    max_age_minutes: Count
 
 
 @dataclass(frozen=True)

@@ -289,13 +289,15 @@ class SmsIncoming(Base):
 
 
 class OutboxStatus(StrEnum):
-    """Where an outgoing SMS is: ``queued -> sending -> sent -> delivered``, or ``failed``."""
+    """Where an outgoing SMS is: ``queued -> sending -> sent -> delivered``, or ``failed``, or
+    ``expired`` (not sent before ``outbox.max_age_minutes``: never sent late)."""
 
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 class OutboxStatusText(TypeDecorator[OutboxStatus]):

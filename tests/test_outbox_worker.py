@@ -210,7 +210,7 @@ def test_after_max_attempts_the_message_fails_with_the_last_reason(
     dispatcher = Dispatcher(at_services)
     for expected in (OutboxStatus.QUEUED, OutboxStatus.QUEUED, OutboxStatus.FAILED):
         assert dispatcher.deliver(row_id) == expected
-        _later(at_services, 3600)
+        _later(at_services, 120)  # past the backoff (30 s, then 60 s), within the max age
     row = outbox_row(at_services, row_id)
     assert row.status == OutboxStatus.FAILED and row.attempts == 3
     assert row.failure_reason == "gave up after 3 attempt(s): gateway refused the request: oops"
@@ -322,6 +322,33 @@ def test_the_sweep_finds_lost_jobs_retries_and_dead_workers(
     assert {outbox_row(at_services, i).status for i in (lost, stuck)} == {OutboxStatus.SENT}
     assert len(fake_at.requests) == 2
     assert outbox_row(at_services, stuck).attempts == 2
+
+
+def test_a_message_past_its_max_age_is_expired_not_sent(
+    at_services: Services, fake_at: FakeAT
+) -> None:
+    """By its job (a backlog drained late) and by the sweep (a dead worker's row, a backoff)."""
+    by_job = _queue(at_services, "by job")
+    by_sweep = _queue(at_services, "by sweep")
+    with at_services.db.transaction() as session:  # a worker died sending it
+        assert operations.claim_outbox_message(session, by_sweep, at_services.clock.now())
+    queued = at_services.clock.now()
+    _later(at_services, 3600)  # the max age (60 min)
+    young = _queue(at_services, "young")
+    report = sweep(at_services)  # the dead worker's row is released; 60 min old is not too old
+    assert (report.requeued, report.expired) == (1, 0)
+    _later(at_services, 1)
+    assert Dispatcher(at_services).deliver(young) == OutboxStatus.SENT
+    assert Dispatcher(at_services).deliver(by_job) == OutboxStatus.EXPIRED
+    assert sweep(at_services).expired == 1  # the released one, before it went out again
+    for row_id in (by_job, by_sweep):
+        row = outbox_row(at_services, row_id)
+        assert row.status == OutboxStatus.EXPIRED and row.updated_at > queued
+        assert row.failure_reason == (
+            "expired: not sent within 60 min of being queued (outbox.max_age_minutes)"
+        )
+    assert Dispatcher(at_services).deliver(by_sweep) == "skipped"
+    assert len(fake_at.requests) == 1  # the young one only
 
 
 def test_at_most_once_fails_what_a_dead_worker_left(backend: Backend, tmp_path: Path) -> None:

@@ -207,6 +207,32 @@ def mark_outbox_failed(
     )
 
 
+def expire_outbox_messages(
+    session: Session,
+    *,
+    created_before: datetime,
+    now: datetime,
+    reason: str,
+    message_id: int | None = None,
+) -> int:
+    """Queued rows created before ``created_before`` become ``expired``: never sent late (a
+    question that arrives an hour after the reporter's message confuses more than it helps).
+    Only ``queued`` rows: one being sent finishes its attempt. Returns how many expired."""
+    condition = and_(
+        OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.created_at < created_before
+    )
+    if message_id is not None:
+        condition = and_(condition, OutboxMessage.id == message_id)
+    return _rowcount(
+        session.execute(
+            update(OutboxMessage)
+            .where(condition)
+            .values(status=OutboxStatus.EXPIRED, updated_at=now, failure_reason=_reason(reason))
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
 def take_due_outbox_messages(
     session: Session, *, now: datetime, stale_before: datetime, limit: int
 ) -> list[int]:
