@@ -19,6 +19,7 @@ from .datasets import Datasets
 from .document import Document, to_json
 from .errors import TreeError
 from .i18n import Catalog
+from .languages import completeness, offered_languages
 from .loader import read_document
 from .model import Tree
 from .problems import Problem
@@ -64,6 +65,11 @@ class TreeChecker:
             tree = compile_tree(document, version=version, source=source)
         except TreeError as exc:
             return Judgement(None, [p for p in exc.problems if p.severity == "error"])
+        # Reporters are offered the declared languages and every other complete one: the
+        # screens of each are proven here like any other (menus.languages).
+        offered = offered_languages(document, self.catalog)
+        if offered != tree.languages:
+            tree = replace(tree, languages=offered)
         found = validate(tree, self.datasets, self.catalog, self.limits)
         if tree_id is not None and tree.id != tree_id:
             found.append(
@@ -75,7 +81,37 @@ class TreeChecker:
             )
         if in_use is not None:
             found += check_codes(tree, in_use)
-        return Judgement(tree, found, list(tree.warnings))
+        return Judgement(tree, found, [*tree.warnings, *self.languages_being_added(document)])
+
+    def languages_being_added(self, document: Document) -> list[Problem]:
+        """A warning per language of the document that is not declared and not complete yet:
+        it is not offered to reporters, and says what it lacks."""
+        found: list[Problem] = []
+        for lang, state in completeness(document, self.catalog).items():
+            if state.declared or state.complete or not state.present:
+                continue
+            lacks = []
+            if state.missing:
+                first = state.missing[0]
+                lacks.append(
+                    f"{len(state.missing)} of {state.total} texts missing (first: {first.context})"
+                )
+            if not state.has_catalog:
+                lacks.append(f"no system catalog locales/{lang}/LC_MESSAGES/messages.po")
+            elif state.system_missing:
+                lacks.append(
+                    f"{len(state.system_missing)} of {state.system_total} system strings "
+                    f"untranslated in locales/{lang} (first: {state.system_missing[0]!r})"
+                )
+            found.append(
+                Problem(
+                    codes.INCOMPLETE_LANGUAGE,
+                    "not offered to reporters until complete: " + "; ".join(lacks),
+                    language=lang,
+                    severity="warning",
+                )
+            )
+        return found
 
     def compile(self, tree_id: str, version: int, document: Document) -> Tree:
         """A tree that may serve, or ``TreeError``: what the registry and start-up use."""

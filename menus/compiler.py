@@ -16,6 +16,7 @@ from . import gsm
 from . import problems as codes
 from .document import SKIP_OPTION_ID, Document, normalise, option_id
 from .errors import TreeError
+from .languages import tree_languages
 from .model import (
     ACTIONS,
     INPUT_TYPES,
@@ -320,7 +321,9 @@ def compile_tree(raw: Any, *, version: int = 1, source: str = "<memory>") -> Tre
     ):
         message = "languages must be a non-empty list of language codes"
         raise TreeError(source, [_tree_problem(codes.MISSING_FIELD, message, "languages")])
-    reader = _Reader(tuple(languages))
+    # A plain-string text is the same in every language of the document, those being added
+    # (``menus.languages``) included.
+    reader = _Reader(tuple(tree_languages(document)))
     for name in ("id", "start"):
         if not isinstance(document.get(name), str) or not document[name]:
             reader.problems.append(_tree_problem(codes.MISSING_FIELD, f"'{name}' is missing"))

@@ -29,15 +29,24 @@ class Catalog:
         self,
         translations: dict[str, dict[str, str]],
         written: dict[str, dict[str, str]] | None = None,
+        msgids: frozenset[str] | None = None,
     ) -> None:
         self._translations = translations
         # The translations as the translator wrote them, before transliteration to GSM-7.
         self._written = written if written is not None else translations
+        # Every msgid of every catalog, translated or not: the system strings a language must
+        # translate to be complete.
+        self._msgids = (
+            msgids
+            if msgids is not None
+            else frozenset(m for found in translations.values() for m in found)
+        )
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR, domain: str = "messages") -> Catalog:
         translations: dict[str, dict[str, str]] = {}
         written: dict[str, dict[str, str]] = {}
+        msgids: set[str] = set()
         if directory.is_dir():
             for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{domain}.po")):
                 lang = po_path.parent.parent.name
@@ -46,17 +55,24 @@ class Catalog:
                 messages: dict[str, str] = {}
                 originals: dict[str, str] = {}
                 for message in catalog:
+                    if message.id and isinstance(message.id, str):
+                        msgids.add(message.id)
                     usable = message.id and message.string and not message.fuzzy
                     if usable and isinstance(message.id, str) and isinstance(message.string, str):
                         messages[message.id] = gsm.to_gsm(message.string)
                         originals[message.id] = message.string
                 translations[lang] = messages
                 written[lang] = originals
-        return cls(translations, written)
+        return cls(translations, written, frozenset(msgids))
 
     @property
     def languages(self) -> list[str]:
         return sorted(self._translations)
+
+    @property
+    def msgids(self) -> frozenset[str]:
+        """Every msgid of every catalog, translated or not."""
+        return self._msgids
 
     def gettext(self, language: str | None, message: str) -> str:
         """The message in ``language``, falling back to the English msgid."""

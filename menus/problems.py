@@ -63,8 +63,16 @@ UNKNOWN_ANSWER_VALUE = "unknown_answer_value"
 DUPLICATE_CODE = "duplicate_code"
 CODE_REMOVED = "code_removed"
 CODE_REUSED = "code_reused"
+PLACEHOLDER_MISMATCH = "placeholder_mismatch"
 # Warnings: the tree may serve, but an editor should know
 TRANSLITERATED = "transliterated"
+INCOMPLETE_LANGUAGE = "incomplete_language"  # a language being added: not offered yet
+# Importing a translator's PO file (menus.po)
+PO_MALFORMED = "po_malformed"  # error: nothing imported
+PO_NO_LANGUAGE = "po_no_language"  # error: nothing imported
+PO_UNKNOWN_CONTEXT = "po_unknown_context"  # warning: that entry skipped
+PO_FUZZY = "po_fuzzy"  # warning: that entry skipped
+PO_SOURCE_CHANGED = "po_source_changed"  # warning: that entry skipped
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,7 @@ def _check_languages(tree: Tree, catalog: Catalog) -> list[Problem]:
                         codes.MISSING_TEXT, f"no text in {lang}", node_id, option_id, lang, field
                     )
                 )
+        problems += _check_placeholders(tree, node_id, option_id, field, text)
     for lang in tree.languages:
         untranslated = catalog.missing(lang, list(engine.SYSTEM_MESSAGES))
         if untranslated:
@@ -279,6 +280,36 @@ def _check_languages(tree: Tree, catalog: Catalog) -> list[Problem]:
                     f"{len(untranslated)} system message(s) untranslated in "
                     f"locales/{lang} (e.g. {untranslated[0]!r})",
                     language=lang,
+                )
+            )
+    return problems
+
+
+def _check_placeholders(
+    tree: Tree, node_id: str, option_id: str | None, field: str, text: Text
+) -> list[Problem]:
+    """Every language keeps the default language's placeholders: a translation without
+    ``{reference}`` would end a report without giving its number."""
+    default = text.get(tree.default_language)
+    if default is None:
+        return []
+    wanted = sorted(set(engine.PLACEHOLDER.findall(default)))
+    problems: list[Problem] = []
+    for lang in tree.languages:
+        if lang == tree.default_language or lang not in text:
+            continue
+        found = sorted(set(engine.PLACEHOLDER.findall(text[lang])))
+        if found != wanted:
+            shown = ", ".join(f"{{{p}}}" for p in wanted) or "none"
+            has = ", ".join(f"{{{p}}}" for p in found) or "none"
+            problems.append(
+                Problem(
+                    codes.PLACEHOLDER_MISMATCH,
+                    f"placeholders must be {shown} as in {tree.default_language}, not {has}",
+                    node_id,
+                    option_id,
+                    lang,
+                    field,
                 )
             )
     return problems

@@ -320,6 +320,10 @@ def _two_options_same_action(doc: Document) -> None:
     _node(doc, "confirm")["options"].append({"label": _text("Non", "No"), "action": "cancel"})
 
 
+def _reference_lost_in_translation(doc: Document) -> None:
+    _node(doc, "done")["text"] = _text("Merci ! {reference}", "Thanks!")
+
+
 # Each broken tree, and the exact problem it must give (others may come with it).
 BROKEN: list[tuple[str, Callable[[Document], None], Problem]] = [
     (
@@ -507,6 +511,18 @@ BROKEN: list[tuple[str, Callable[[Document], None], Problem]] = [
             "only an option with a 'value' (a code) can be retired",
             "confirm",
             "later",
+        ),
+    ),
+    (
+        "a translation without the reference",
+        _reference_lost_in_translation,
+        Problem(
+            codes.PLACEHOLDER_MISMATCH,
+            "placeholders must be {reference} as in fr, not none",
+            "done",
+            None,
+            "en",
+            "text",
         ),
     ),
     (
