@@ -26,6 +26,7 @@ from outbox import dispatch
 from services import Services
 from storage import operations, phones, queries
 from storage.db import relax_durability
+from storage.limits import Limit, RateLimits, Windows
 
 from . import signals
 from .follow import StatusLookup
@@ -39,6 +40,27 @@ MSG_REFERENCE_SMS = N_(
     "Kufatilia: your report number is {reference}. Write it down somewhere safe, then delete "
     "this message."
 )
+
+# Over a rate limit (``rate_limits``): said once per request, nothing stored.
+MSG_LIMIT_SESSIONS = N_("Sorry, too many sessions from this phone. Please try again later.")
+MSG_LIMIT_REPORTS = N_(
+    "Thank you. This phone has sent as many reports as we can take in one day. Please try "
+    "again tomorrow."
+)
+MSG_LIMIT_SMS = N_(
+    "Sorry, this phone has sent too many messages. Messages sent in the next hour will not be "
+    "read. Please try again later."
+)
+LIMIT_MESSAGES: dict[Limit, str] = {
+    "sessions": MSG_LIMIT_SESSIONS,
+    "reports": MSG_LIMIT_REPORTS,
+    "sms": MSG_LIMIT_SMS,
+}
+LIMIT_SETTINGS: dict[Limit, str] = {
+    "sessions": "ussd_sessions_per_hour",
+    "reports": "reports_per_day",
+    "sms": "sms_per_hour",
+}
 
 
 @dataclass(frozen=True)
@@ -174,6 +196,24 @@ class Conversations:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.phone_region = services.settings.phone_region
+        self.limits = RateLimits(services.redis, services.settings.redis_prefix)
+        self.rate = services.settings.rate_limits
+
+    def windows(self) -> Windows:
+        return Windows.at(self.services.clock.now(), self.services.settings.timezone)
+
+    def rate_limited(self, caller: Caller, limit: Limit, *, first: bool) -> None:
+        """Count a refused request; log the first of each phone and window (a flood is one
+        line, not one per request; the phone by the start of its hash, never its number)."""
+        signals.rate_limited.send(self.services, channel=caller.channel, limit=limit)
+        if first:
+            log.warning(
+                "%s phone %s over its limit %s (%d): refused until the window ends",
+                caller.channel,
+                caller.phone_hash[:12],
+                LIMIT_SETTINGS[limit],
+                getattr(self.rate, LIMIT_SETTINGS[limit]),
+            )
 
     def phone_hash(self, msisdn: str) -> str:
         """Raises ``phones.InvalidPhoneNumber`` for a number that cannot be a phone."""
@@ -218,13 +258,18 @@ class Conversations:
             return queries.language_for(session, caller.phone_hash)
 
     @contextmanager
-    def transaction(self, caller: Caller) -> Iterator[TurnWrites]:
+    def transaction(self, caller: Caller, *, count_reports: bool = True) -> Iterator[TurnWrites]:
         """The turn's one transaction: committed when the block succeeds, rolled back on any
-        error; the SMS queued in it go to the workers only after the commit."""
+        error; the SMS queued in it go to the workers only after the commit. The reports it
+        stored count against the phone's daily limit (USSD counts them in its own round trip:
+        ``count_reports=False``)."""
         with self.services.db.transaction() as session:
             writes = TurnWrites(self.services, session, caller)
             yield writes
         dispatch.enqueue(self.services, writes.outbox_ids)
+        if writes.report_ids and count_reports and self.rate.reports_per_day:
+            for _ in writes.report_ids:
+                self.limits.add_report(caller.phone_hash, self.windows())
         if writes.language is not None:
             # USSD reads the phone's language from Redis (no SQL on a hop that needs none): keep
             # that copy right whichever channel changed it.
@@ -233,13 +278,24 @@ class Conversations:
             signals.reports_received.send(self.services, report_ids=list(writes.report_ids))
 
     def commit(
-        self, caller: Caller, tree: Tree, outcome: Outcome, conversation_id: str, ctx: Context
+        self,
+        caller: Caller,
+        tree: Tree,
+        outcome: Outcome,
+        conversation_id: str,
+        ctx: Context,
+        stored: list[int] | None = None,
     ) -> Outcome:
         """``TurnWrites.record`` in a transaction of its own, opened only when there is something
-        to write: a turn that writes nothing makes no database round trip."""
+        to write: a turn that writes nothing makes no database round trip. The ids of the
+        reports it stored (not found from an earlier request) are added to ``stored``; they are
+        not counted against the daily limit here (USSD does that in its own round trip)."""
         if not needs_writing(outcome):
             return outcome
-        with self.transaction(caller) as writes:
+        with self.transaction(caller, count_reports=False) as writes:
             if not any(isinstance(e, ReportSubmitted) for e in outcome.events):
                 relax_durability(writes.session)  # a language choice only
-            return writes.record(tree, outcome, conversation_id, ctx)
+            recorded = writes.record(tree, outcome, conversation_id, ctx)
+        if stored is not None:
+            stored.extend(writes.report_ids)
+        return recorded

@@ -22,7 +22,7 @@ from typing import assert_never
 from sqlalchemy.exc import IntegrityError
 
 from menus import engine
-from menus.engine import Context, InvalidInput, LanguageChosen, Outcome
+from menus.engine import Context, InvalidInput, LanguageChosen, Outcome, ReportSubmitted
 from menus.model import Tree
 from menus.sms.answers import apply_inputs
 from menus.sms.decisions import (
@@ -42,7 +42,7 @@ from menus.sms.words import Vocabulary
 from services import Services
 from storage import operations, queries
 
-from .conversation import Caller, Conversations, shown
+from .conversation import MSG_LIMIT_REPORTS, MSG_LIMIT_SMS, Caller, Conversations, shown
 from .sessions import SmsMemory, SmsSession
 from .turn import SmsMessage
 
@@ -55,6 +55,7 @@ MEMORY = ":seen"  # the key beside a conversation's, kept longer: see ``SmsMemor
 @dataclass(frozen=True)
 class SmsResult:
     duplicate: bool  # a gateway's retry of a message already handled: nothing was done
+    limited: bool = False  # the phone is over its messages per hour: nothing was stored
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class SmsService:
             CHANNEL, message.gateway, message.sender, message.network
         )
         key = f"{caller.phone_hash}:{message.recipient}"
+        if self._over_messages(message, caller, key):
+            return SmsResult(duplicate=False, limited=True)
         with self.store.lock(CHANNEL, key, self.settings.lock_timeout):
             if self._seen(message):
                 return SmsResult(duplicate=True)
@@ -133,6 +136,7 @@ class SmsService:
                 caller, self.settings.screen_limit, self.settings.max_length, discreet=True
             )
             answer = self._answer(decision, known, message, caller, texts, ctx)
+            answer = self._within_reports(answer, known, caller)
             try:
                 answer = self._commit(answer, message, caller, texts, ctx)
             except IntegrityError:
@@ -146,6 +150,58 @@ class SmsService:
                 log.exception("SMS %s: could not save the conversation state", message.message_id)
         log.info("SMS %s handled: %s", message.message_id, type(decision).__name__)
         return SmsResult(duplicate=False)
+
+    # Rate limits ---------------------------------------------------------------------------
+
+    def _over_messages(self, message: SmsMessage, caller: Caller, key: str) -> bool:
+        """Count the message; past ``rate_limits.sms_per_hour`` it is dropped unread. The first
+        one over gets one reply saying so (a reply to each would make us the flood's echo)."""
+        per_hour = self.conversations.rate.sms_per_hour
+        if not per_hour:
+            return False
+        windows = self.conversations.windows()
+        counted = self.conversations.limits.count(caller.phone_hash, "sms", per_hour, windows)
+        if not counted.over:
+            return False
+        self.conversations.rate_limited(caller, "sms", first=counted.first_over)
+        if counted.first_over:
+            memory = self.store.load(CHANNEL, key + MEMORY, SmsMemory.from_json)
+            language = memory.language if memory is not None else None
+            language = language or self.conversations.remembered_language(caller)
+            with self.conversations.transaction(caller) as writes:
+                writes.queue_sms(
+                    self._in_language(language, MSG_LIMIT_SMS),
+                    sender=message.recipient or None,
+                    idempotency_key=f"sms-limit:{caller.phone_hash[:32]}:{windows.hour}",
+                )
+        return True
+
+    def _within_reports(self, answer: _Answer, known: _Known, caller: Caller) -> _Answer:
+        """An answer that would store a report past ``rate_limits.reports_per_day`` says so
+        instead, and ends the conversation without storing it."""
+        per_day = self.conversations.rate.reports_per_day
+        submits = answer.free_text is not None or (
+            answer.outcome is not None
+            and any(isinstance(e, ReportSubmitted) for e in answer.outcome.events)
+        )
+        if not per_day or not submits:
+            return answer
+        limits, windows = self.conversations.limits, self.conversations.windows()
+        if limits.reports_today(caller.phone_hash, windows) < per_day:
+            return answer
+        first = limits.first_over(caller.phone_hash, "reports", windows)
+        self.conversations.rate_limited(caller, "reports", first=first)
+        language = known.language
+        if answer.outcome is not None and answer.outcome.state.language:
+            language = answer.outcome.state.language
+        return _Answer(text=self._in_language(language, MSG_LIMIT_REPORTS), language=language)
+
+    def _in_language(self, language: str | None, message: str) -> str:
+        catalog = self.services.catalog
+        if language:
+            return catalog.gettext(language, message)
+        tree = self.services.trees.current(self.default_tree)
+        return catalog.in_each(tree.languages, message)
 
     # Reading what we know ----------------------------------------------------------------
 

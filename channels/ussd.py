@@ -16,15 +16,24 @@ from dataclasses import dataclass, replace
 from redis.exceptions import RedisError
 
 from menus import engine, gsm
-from menus.engine import Context, LanguageChosen, Outcome, Screen, State
+from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted, Screen, State
 from menus.i18n import N_
 from menus.model import Tree
 from menus.state import RESUME_NODE
 from services import Services
 from storage import operations, phones
-from storage.sessions import NO_LANGUAGE, OpenedTurn, ResumeMode, SessionBusy
+from storage.limits import Windows
+from storage.sessions import (
+    NO_LANGUAGE,
+    OpenedTurn,
+    OverLimit,
+    PerPhone,
+    ReportCount,
+    ResumeMode,
+    SessionBusy,
+)
 
-from .conversation import Caller, Conversations, shown
+from .conversation import LIMIT_MESSAGES, MSG_LIMIT_REPORTS, Caller, Conversations, shown
 from .sessions import UssdSession
 from .turn import UssdReply, UssdSessionEnd, UssdTurn
 
@@ -111,6 +120,7 @@ class UssdService:
         self.store = services.sessions
         self.settings = services.settings.ussd
         self.default_tree = services.settings.default_tree
+        self.rate = services.settings.rate_limits
 
     def session_key(self, gateway: str, session_id: str) -> str:
         return f"{gateway}:{session_id}"
@@ -139,6 +149,10 @@ class UssdService:
         caller = self.conversations.caller(CHANNEL, turn.gateway, turn.msisdn, turn.network)
         try:
             return self._handle(turn, caller)
+        except OverLimit as over:
+            self.conversations.rate_limited(caller, over.limit, first=over.first)
+            language = over.language if over.language != NO_LANGUAGE else None
+            return self.unavailable(language, LIMIT_MESSAGES[over.limit])
         except SessionBusy:
             log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
         except RedisError as exc:
@@ -154,51 +168,66 @@ class UssdService:
 
     def _handle(self, turn: UssdTurn, caller: Caller) -> UssdReply:
         key = self.session_key(turn.gateway, turn.session_id)
+        windows = self.conversations.windows()
+        limits = PerPhone(self.rate.ussd_sessions_per_hour, self.rate.reports_per_day, windows)
+        # Round trip 1: the lock, the session, the reports stored today, and for a new session
+        # its resume point and language (and the session counted: ``OverLimit`` past a limit).
         opened = self.store.open_turn(
-            CHANNEL, key, caller.phone_hash, self.settings.lock_timeout
-        )  # round trip 1: the lock, the session, and for a new one its resume point and language
+            CHANNEL, key, caller.phone_hash, self.settings.lock_timeout, limits
+        )
         saved = False
         try:
-            stored = UssdSession.from_json(opened.document) if opened.document else None
+            stored_session = UssdSession.from_json(opened.document) if opened.document else None
             seen = turn.cumulative
-            repeat = stored is not None and seen is not None and stored.last_text == seen
-            if repeat and stored is not None and not stored.retry:
-                return stored.reply  # the gateway repeated itself
+            repeat = (
+                stored_session is not None and seen is not None and stored_session.last_text == seen
+            )
+            if repeat and stored_session is not None and not stored_session.retry:
+                return stored_session.reply  # the gateway repeated itself
             ctx = self.conversations.context(
                 caller,
                 self.limit_for(turn.network),
                 offer_sms_reference=self.settings.sms_reference,
             )
             start = _Start(opened, self.conversations, caller)
-            if stored is None and seen is not None and "*" in seen:
+            if stored_session is None and seen is not None and "*" in seen:
                 lost = self._lost(start)
                 if lost is not None:
                     return lost
-            current = self._advance(turn, stored, start, key, ctx)
+            current = self._advance(turn, stored_session, start, key, ctx)
             if current is None:  # a late copy of an earlier request: change nothing
-                assert stored is not None
-                return stored.reply
+                assert stored_session is not None
+                return stored_session.reply
             # The report's own conversation: a resumed report keeps the one it began in, so
             # that storing it twice (an answer lost after its commit) finds the first row.
             conversation = current.origin or turn.session_id
             retry: tuple[str, ...] = ()
-            try:
-                outcome = self.conversations.commit(
-                    caller, current.tree, current.outcome, conversation, ctx
-                )
-                screen = shown(outcome)
-                # A language chosen now is already cached by the commit; else what the database
-                # said, if it was asked.
-                chose = any(isinstance(e, LanguageChosen) for e in outcome.events)
-                language = None if chose else start.to_cache
-            except Exception:
-                log.exception("could not store the outcome of USSD session %s", turn.session_id)
-                outcome = self._unsaved(current.tree, stored, ctx)
-                screen = shown(outcome)
-                language = start.to_cache
-                # The same request again (a gateway's retry, after the database is back) must
-                # replay these inputs rather than repeat "try again" for ever.
-                retry = current.inputs
+            stored: list[int] = []
+            report: ReportCount = ""
+            if self._over_reports(current.outcome, opened):
+                # Past the phone's daily reports: nothing stored, and nothing left to resume.
+                report = "refused"
+                outcome = self._refused(current.tree, current.outcome.state, ctx)
+                screen, language = shown(outcome), start.to_cache
+            else:
+                try:
+                    outcome = self.conversations.commit(
+                        caller, current.tree, current.outcome, conversation, ctx, stored
+                    )
+                    screen = shown(outcome)
+                    report = "stored" if stored else ""
+                    # A language chosen now is already cached by the commit; else what the
+                    # database said, if it was asked.
+                    chose = any(isinstance(e, LanguageChosen) for e in outcome.events)
+                    language = None if chose else start.to_cache
+                except Exception:
+                    log.exception("could not store the outcome of USSD session %s", turn.session_id)
+                    outcome = self._unsaved(current.tree, stored_session, ctx)
+                    screen = shown(outcome)
+                    language = start.to_cache
+                    # The same request again (a gateway's retry, after the database is back)
+                    # must replay these inputs rather than repeat "try again" for ever.
+                    retry = current.inputs
             reply = UssdReply(text=screen.text, end=screen.end)
             record = UssdSession(
                 state=outcome.state,
@@ -211,8 +240,10 @@ class UssdService:
                 if outcome.state.answers or outcome.state.node == RESUME_NODE
                 else None,
             )
-            self._save(key, caller, record, opened.token, language)
+            first = self._save(key, caller, record, opened.token, language, report, windows)
             saved = True  # round trip 2 saved the session and released the lock
+            if report == "refused":
+                self.conversations.rate_limited(caller, "reports", first=first)
             return reply
         finally:
             if not saved:
@@ -290,6 +321,18 @@ class UssdService:
         pinned = self.services.trees.get(state.tree_id, state.tree_version)
         return state if pinned is not None and pinned.version == tree.version else None
 
+    def _over_reports(self, outcome: Outcome, opened: OpenedTurn) -> bool:
+        per_day = self.rate.reports_per_day
+        if not per_day or opened.reports_today < per_day:
+            return False
+        return any(isinstance(e, ReportSubmitted) for e in outcome.events)
+
+    def _refused(self, tree: Tree, state: State, ctx: Context) -> Outcome:
+        """The report the phone may not store today: the session ends, politely, without it."""
+        ended = engine.cancel(tree, state, ctx).state
+        text = ctx.catalog.gettext(engine.language_of(tree, state), MSG_LIMIT_REPORTS)
+        return Outcome(Screen(gsm.truncate(text, ctx.limit), end=True), ended)
+
     def _unsaved(self, tree: Tree, stored: UssdSession | None, ctx: Context) -> Outcome:
         """The database failed: keep the reporter where they were and ask them to try again."""
         if stored is None:
@@ -299,8 +342,15 @@ class UssdService:
         return Outcome(engine.render(tree, state, ctx, hint), state)
 
     def _save(
-        self, key: str, caller: Caller, record: UssdSession, token: str, language: str | None
-    ) -> None:
+        self,
+        key: str,
+        caller: Caller,
+        record: UssdSession,
+        token: str,
+        language: str | None,
+        report: ReportCount,
+        windows: Windows,
+    ) -> bool:
         """The session, the phone's resume point and the lock, in one round trip. The resume
         point names this session while its report is unfinished (where resuming is offered) and
         once it is submitted (for "your report was received"), and the session then lives as long
@@ -319,7 +369,7 @@ class UssdService:
             ttl = max(ttl, settings.resume_window)
         else:
             resume = "clear"
-        self.store.close_turn(
+        return self.store.close_turn(
             CHANNEL,
             key,
             token,
@@ -329,6 +379,8 @@ class UssdService:
             resume=resume,
             resume_window=settings.resume_window,
             language=language,
+            report=report,
+            windows=windows,
         )
 
     # The end of a session ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Prometheus metrics at ``/metrics``, for the operator only.
 
-Per request: count and latency by endpoint and status. At each scrape: reports stored by channel,
+Per request: count and latency by endpoint and status. Requests refused by a rate limit, by
+channel and limit (``kufatilia_rate_limited_total``). At each scrape: reports stored by channel,
 outbox messages by status and the outbox queue's depth (read then, so they are right whichever
 process answers), and whether each part answered. Errors: every ERROR log record, by logger.
 
@@ -34,6 +35,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from channels import signals
 from outbox.dispatch import job_queue
 from services import EXTENSION_KEY, Services
 from storage import queries
@@ -115,7 +117,14 @@ class Metrics:
         self.errors = Counter(
             "kufatilia_errors", "ERROR log records, by logger", ["logger"], registry=self.registry
         )
+        self.rate_limited = Counter(
+            "kufatilia_rate_limited",
+            "Requests refused because their phone is over a rate limit, by channel and limit",
+            ["channel", "limit"],
+            registry=self.registry,
+        )
         services: Services = app.extensions[EXTENSION_KEY]
+        signals.rate_limited.connect(self._count_rate_limited, sender=services)
         self.state = StateCollector(services)
         self.registry.register(self.state)
         self._error_handler = _ErrorCounter(self.errors)
@@ -132,6 +141,9 @@ class Metrics:
         app.before_request(self._start)
         app.after_request(self._finish)
         app.add_url_rule("/metrics", "ops_metrics", self.scrape, methods=["GET"])
+
+    def _count_rate_limited(self, sender: Services, *, channel: str, limit: str) -> None:
+        self.rate_limited.labels(channel=channel, limit=limit).inc()
 
     @staticmethod
     def _start() -> None:

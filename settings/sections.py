@@ -209,6 +209,16 @@ class OpsSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Per phone (counted under its keyed hash, never the number), in fixed windows: the clock's
+    hour, and the local day (``timezone``). 0 turns a limit off."""
+
+    ussd_sessions_per_hour: Annotated[int, AtLeast(0)]
+    reports_per_day: Annotated[int, AtLeast(0)]
+    sms_per_hour: Annotated[int, AtLeast(0)]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with, typed and checked once, at start-up."""
 
@@ -225,6 +235,7 @@ class Settings:
     default_tree: str
     ussd: UssdSettings
     sms: SmsSettings
+    rate_limits: RateLimitSettings
     outbox: OutboxSettings
     gateways: GatewaySettings
     database: DatabaseSettings

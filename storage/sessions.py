@@ -28,28 +28,55 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import redis
 
+from .limits import LUA_HELPERS, Limit, Windows
+
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
 
-# KEYS: lock, session, resume, language.  ARGV: token, lock ms, session key prefix.
-# -> {0} when another request holds the lock; else {1, session} or, for a conversation with no
-# document yet, {1, false, resume conversation id, its document, language}.
-_OPEN = """
+# KEYS: lock, session, resume, language, the phone's rate-limit hash.
+# ARGV: token, lock ms, session key prefix, hour, hour ttl, day, day ttl, sessions per hour,
+#       reports per day (0: no limit).
+# -> {0} when another request holds the lock; {2, limit ('s' or 'r'), first over, language} when
+# a new session is over a limit (the lock is released); else {1, session, reports today} or, for
+# a conversation with no document yet (a new one: counted), {1, false, reports today, resume
+# conversation id, its document, language}.
+_OPEN = (
+    LUA_HELPERS
+    + """
 if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
 local session = redis.call('get', KEYS[2])
-if session then return {1, session} end
+local reports = 0
+local per_day = tonumber(ARGV[9])
+if per_day > 0 then reports = rl_peek(KEYS[5], 'r', ARGV[6]) end
+if session then return {1, session, reports} end
+local per_hour = tonumber(ARGV[8])
+local over = false
+if per_hour > 0 and rl_bump(KEYS[5], 's', ARGV[4], ARGV[5]) > per_hour then
+  over = {'s', rl_first_over(KEYS[5], 's', ARGV[4], ARGV[5])}
+elseif per_day > 0 and reports >= per_day then
+  over = {'r', rl_first_over(KEYS[5], 'r', ARGV[6], ARGV[7])}
+end
+if over then
+  redis.call('del', KEYS[1])
+  return {2, over[1], over[2], redis.call('get', KEYS[4])}
+end
 local pointer = redis.call('get', KEYS[3])
 local resumed = false
 if pointer then resumed = redis.call('get', ARGV[3] .. pointer) end
-return {1, false, pointer, resumed, redis.call('get', KEYS[4])}
+return {1, false, reports, pointer, resumed, redis.call('get', KEYS[4])}
 """
+)
 
-# KEYS: session, resume, lock, language.
+# KEYS: session, resume, lock, language, the phone's rate-limit hash.
 # ARGV: document, ttl, resume mode (set|clear|keep), conversation id, resume window, token,
-#       language ('' to leave it), language ttl.
-_CLOSE = """
+#       language ('' to leave it), language ttl, day, day ttl, what the hop did about a report
+#       ('stored': count it; 'refused': over the limit; '': neither).
+# -> 1 when a refused report is the first refused in this day (to log), else 0.
+_CLOSE = (
+    LUA_HELPERS
+    + """
 redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if ARGV[3] == 'set' then
   redis.call('set', KEYS[2], ARGV[4], 'EX', ARGV[5])
@@ -58,12 +85,16 @@ elseif ARGV[3] == 'clear' then
 end
 if ARGV[7] ~= '' then redis.call('set', KEYS[4], ARGV[7], 'EX', ARGV[8]) end
 if redis.call('get', KEYS[3]) == ARGV[6] then redis.call('del', KEYS[3]) end
-return 1
+if ARGV[11] == 'stored' then rl_bump(KEYS[5], 'r', ARGV[9], ARGV[10]) end
+if ARGV[11] == 'refused' then return rl_first_over(KEYS[5], 'r', ARGV[9], ARGV[10]) end
+return 0
 """
+)
 
 NO_LANGUAGE = "-"  # cached: the database knows no language for this phone
 LANGUAGE_TTL = 7 * 86400  # a cache: the database stays the record (reporters.language)
 ResumeMode = Literal["set", "clear", "keep"]
+ReportCount = Literal["stored", "refused", ""]
 
 
 class Document(Protocol):
@@ -98,9 +129,29 @@ class OpenedTurn:
 
     token: str
     document: str | None
+    reports_today: int = 0  # reports this phone stored today (0 when that limit is off)
     resume_session: str | None = None
     resume_document: str | None = None
     language: str | None = None  # NO_LANGUAGE, a language code, or None: not cached
+
+
+@dataclass(frozen=True)
+class PerPhone:
+    """The limits a USSD turn checks, and the windows they count in."""
+
+    sessions_per_hour: int
+    reports_per_day: int
+    windows: Windows
+
+
+class OverLimit(Exception):  # not an error: a reporter told to wait
+    """A new session from a phone over one of its limits; nothing was stored, the lock is free."""
+
+    def __init__(self, limit: Limit, first: bool, language: str | None) -> None:
+        super().__init__(limit)
+        self.limit: Limit = limit
+        self.first = first  # the first refusal of this phone in this window: log it
+        self.language = language  # NO_LANGUAGE, a language code, or None: not cached
 
 
 class SessionBusy(RuntimeError):
@@ -168,19 +219,35 @@ class SessionStore:
 
     # A USSD turn in two round trips -------------------------------------------------------
 
+    def limits_key(self, phone_hash: str) -> str:
+        return f"{self.prefix}rl:{phone_hash}"  # storage.limits.RateLimits.key
+
     def open_turn(
-        self, channel: str, conversation: str, phone_hash: str, timeout: float = 3.0
+        self,
+        channel: str,
+        conversation: str,
+        phone_hash: str,
+        timeout: float = 3.0,
+        limits: PerPhone | None = None,
     ) -> OpenedTurn:
-        """Take the lock and read the session (waiting up to ``timeout`` for another holder).
-        The caller must end the turn with ``close_turn`` or ``release``."""
+        """Take the lock and read the session (waiting up to ``timeout`` for another holder),
+        counting a new session against ``limits`` (``OverLimit`` past them). The caller must
+        end the turn with ``close_turn`` or ``release``."""
         keys = [
             self._key(channel, "lock", conversation),
             self._key(channel, "s", conversation),
             self._key(channel, "resume", phone_hash),
             self.language_key(phone_hash),
+            self.limits_key(phone_hash),
         ]
         token = uuid.uuid4().hex
         args: list[str | int] = [token, int(timeout * 1000) + 5000, self._key(channel, "s", "")]
+        if limits is None:
+            args += ["", 1, "", 1, 0, 0]
+        else:
+            w = limits.windows
+            args += [w.hour, w.hour_ttl, w.day, w.day_ttl]
+            args += [limits.sessions_per_hour, limits.reports_per_day]
         deadline = time.monotonic() + timeout
         delay = 0.002
         while True:
@@ -191,12 +258,17 @@ class SessionStore:
                 raise SessionBusy(f"session {channel}:{conversation} is busy")
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
+        if found[0] == 2:
+            limit: Limit = "sessions" if found[1] == b"s" else "reports"
+            cached = found[3].decode() if found[3] else None
+            raise OverLimit(limit, bool(found[2]), cached)
         if found[1]:
-            return OpenedTurn(token, decode(found[1]))
-        pointer, resumed, language = found[2], found[3], found[4]
+            return OpenedTurn(token, decode(found[1]), int(found[2]))
+        pointer, resumed, language = found[3], found[4], found[5]
         return OpenedTurn(
             token,
             None,
+            int(found[2]),
             resume_session=pointer.decode() if pointer else None,
             resume_document=decode(resumed) if resumed else None,
             language=language.decode() if language else None,
@@ -214,14 +286,19 @@ class SessionStore:
         resume: ResumeMode,
         resume_window: int,
         language: str | None = None,
-    ) -> None:
+        report: ReportCount = "",
+        windows: Windows | None = None,
+    ) -> bool:
         """Save the session, set (to this conversation) or clear the phone's resume point,
-        optionally cache the phone's language, and release the lock: one round trip."""
+        optionally cache the phone's language, count a report ``stored`` (or ``refused``) in
+        ``windows``, and release the lock: one round trip. True when a refused report is the
+        first refused for this phone today (the one to log)."""
         keys = [
             self._key(channel, "s", conversation),
             self._key(channel, "resume", phone_hash),
             self._key(channel, "lock", conversation),
             self.language_key(phone_hash),
+            self.limits_key(phone_hash),
         ]
         args: list[bytes | str | int] = [
             encode(record.to_json()),
@@ -232,8 +309,11 @@ class SessionStore:
             token,
             language or "",
             LANGUAGE_TTL,
+            windows.day if windows is not None else "",
+            windows.day_ttl if windows is not None else 1,
+            report if windows is not None else "",
         ]
-        self._close(keys=keys, args=args)
+        return bool(self._close(keys=keys, args=args))
 
     def release(self, channel: str, conversation: str, token: str) -> None:
         self._release(keys=[self._key(channel, "lock", conversation)], args=[token])

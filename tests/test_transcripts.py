@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from services import Services
+from services import EXTENSION_KEY, Services
 
+from .conftest import Backend, make_app
 from .transcript import UPDATE, check_reports, describe, load, paths, play, recording_events
 
 TRANSCRIPTS = paths()
@@ -18,7 +19,11 @@ TRANSCRIPTS = paths()
 @pytest.mark.parametrize(
     "path", TRANSCRIPTS, ids=[f"{p.parent.name}/{p.stem}" for p in TRANSCRIPTS]
 )
-def test_transcript(path: Path, client: FlaskClient, services: Services) -> None:
+def test_transcript(path: Path, backend: Backend, tmp_path: Path) -> None:
+    # A transcript may set settings of its own (``settings:``, as in config.yaml).
+    app = make_app(backend, tmp_path, **(load(path).get("settings") or {}))
+    services: Services = app.extensions[EXTENSION_KEY]
+    client = app.test_client()
     problems = play(client, services, path)
     assert not problems, "\n\n".join(problems)
     expected = load(path).get("expect_reports")

@@ -7,6 +7,7 @@ A transcript is one phone talking to the service on one channel::
     channel: ussd              # or sms
     phone: '+243812000001'
     network: '63002'           # networkCode; 63001 when left out
+    settings: {rate_limits: {reports_per_day: 1}}   # optional: settings of the app it plays on
     shortcode: '21512'         # SMS: the number texted; 21512 when left out
     steps:
     - session: ATUid_1         # USSD: the requests below belong to this gateway session

@@ -8,7 +8,9 @@ In one run, on the same gunicorn settings, PostgreSQL and a Redis server of its 
    ratio to the minimal hop and to hello;
 3. capacity, open loop: reporters who each hop every 5 s, in steps; the largest number served
    with p99 < 100 ms (latency counted from when each hop was due, so a queue is not hidden);
-4. Redis memory per live session: ``MEMORY USAGE`` over 1,000 sessions paused mid-report.
+4. flood isolation: reporters walking sessions alone, then again while one number dials new
+   sessions as fast as it can (refused by ``rate_limits`` after its first ones): both latencies;
+5. Redis memory per live session: ``MEMORY USAGE`` over 1,000 sessions paused mid-report.
 
 It fails loudly (exit 1) if any hop got a non-200, a screen was not ``CON``/``END``, or a session
 did not end with its seven-digit reference. Figures depend on the machine and on what else runs:
@@ -140,7 +142,7 @@ class Gunicorn:
 # wrk ------------------------------------------------------------------------------------------
 
 
-def wrk(url: str, script: str, seconds: int, threads: int, *args: str) -> dict[str, Any]:
+def wrk_command(url: str, script: str, seconds: int, threads: int, *args: str) -> list[str]:
     command = [
         "wrk",
         "-t",
@@ -152,11 +154,19 @@ def wrk(url: str, script: str, seconds: int, threads: int, *args: str) -> dict[s
         "--timeout",
         "10s",
     ]
-    command += ["-s", str(HERE / script), url, "--", *args]
+    return [*command, "-s", str(HERE / script), url, "--", *args]
+
+
+def wrk(url: str, script: str, seconds: int, threads: int, *args: str) -> dict[str, Any]:
+    command = wrk_command(url, script, seconds, threads, *args)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
-    found = re.search(r"^LOADTEST (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode != 0 or found is None:
-        raise LoadtestFailed(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+    return figures_of(done.returncode, done.stdout, done.stderr)
+
+
+def figures_of(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    found = re.search(r"^LOADTEST (\{.*\})$", stdout, re.MULTILINE)
+    if returncode != 0 or found is None:
+        raise LoadtestFailed(f"wrk failed ({returncode}): {stdout}\n{stderr}")
     figures: dict[str, Any] = json.loads(found.group(1))
     figures["rate"] = figures["requests"] / figures["seconds"]
     return figures
@@ -226,6 +236,39 @@ def memory_per_session(server: RedisServer, count: int) -> dict[str, float]:
     return {kind: total / count for kind, total in sorted(by_kind.items())}
 
 
+# Flood isolation ------------------------------------------------------------------------------
+
+
+def flood_isolation(base: str, run: str, seconds: int, walkers: int, flooders: int) -> None:
+    """Reporters walking complete sessions (closed loop), alone and then while one number dials
+    new sessions on ``flooders`` connections as fast as they are answered."""
+    alone = wrk(base, "sessions.lua", seconds, walkers, "service", run + "fa", "40")
+    check("walkers alone", alone, sessions=True)
+    flood = subprocess.Popen(
+        wrk_command(base, "sessions.lua", seconds + 4, flooders, "flood", run + "ff", "41"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)  # the flood is under way, and past its first sessions, before we measure
+    beside = wrk(base, "sessions.lua", seconds, walkers, "service", run + "fb", "42")
+    out, err = flood.communicate(timeout=seconds + 120)
+    flooded = figures_of(flood.returncode, out, err)
+    check("walkers beside a flood", beside, sessions=True)
+    check("flood", flooded, sessions=True)
+    say(
+        f"\nflood isolation: {walkers} connections walking sessions; one number dialling on "
+        f"{flooders} connections"
+    )
+    say(line("walkers alone", alone))
+    say(line("walkers beside flood", beside))
+    say(line("the flooding number", flooded, "req/s"))
+    say(
+        f"  the flood was refused {flooded['sessions']} times of {flooded['hops']} "
+        f"(rate_limits.ussd_sessions_per_hour)"
+    )
+
+
 # The run ------------------------------------------------------------------------------------
 
 
@@ -258,6 +301,12 @@ def main() -> int:
     )
     parser.add_argument("--capacity-connections", type=int, default=32)
     parser.add_argument("--memory-sessions", type=int, default=1000)
+    parser.add_argument(
+        "--flood",
+        default="2,6",
+        help="flood isolation: walking reporters (connections), flooding connections; empty "
+        "to skip",
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -339,6 +388,10 @@ def main() -> int:
                 say(
                     f"  capacity: {capacity} concurrent reporters with p99 < {CAPACITY_P99_MS:.0f} ms"
                 )
+
+            if args.flood:
+                walkers, flooders = (int(n) for n in args.flood.split(","))
+                flood_isolation(base, run, args.duration, walkers, flooders)
 
             if args.memory_sessions:
                 redis_server.client().flushall()

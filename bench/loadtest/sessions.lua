@@ -3,8 +3,10 @@
 -- Run with one connection per thread (wrk -t N -c N): wrk keeps one Lua state per thread and does
 -- not say which connection a response belongs to, so only then is "the next hop of this session"
 -- well defined. Arguments after `--`:
---   mode        "service" (check every screen and the reference at the end) or "minimal"
---               (the minimal-hop app: check 200 and "CON " only)
+--   mode        "service" (check every screen and the reference at the end), "minimal"
+--               (the minimal-hop app: check 200 and "CON " only) or "flood" (one phone dials
+--               new sessions as fast as it can: each must be answered 200 with a screen; after
+--               its first rate_limits.ussd_sessions_per_hour, an END saying it is over the limit)
 --   run         a word that makes session ids unique to this run
 --   phones      a number 0-99, different for each run against one database: phones are unique
 --               to it, so every session meets the language question as a new reporter does
@@ -103,6 +105,10 @@ local function body_for(r)
   -- as a new reporter's does) and a fresh gateway session id.
   local n = phone_base * 1000000 + tid * 10000 + r.session % 10000
   local phone = string.format("+2438%08d", n)
+  if mode == "flood" then
+    phone = "+243899999999"  -- one number, whatever the thread
+    text = ""
+  end
   local session_id = string.format("ATUid_%s_%d_%d", run_id, tid, r.session)
   return "sessionId=" .. urlencode(session_id)
     .. "&serviceCode=" .. urlencode("*384*44135#")
@@ -152,6 +158,15 @@ function response(status, headers, body)
   if status ~= 200 then
     stats.non200 = stats.non200 + 1
     fail(r, status, body)
+    new_session(r)
+    return
+  end
+  if mode == "flood" then
+    if body:sub(1, 4) == "END " then
+      stats.sessions = stats.sessions + 1  -- refused: over the limit
+    elseif body:sub(1, 4) ~= "CON " then
+      fail(r, status, body)
+    end
     new_session(r)
     return
   end

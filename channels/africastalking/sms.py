@@ -108,6 +108,8 @@ def incoming() -> Response:
     except Exception:
         log.exception("SMS %s could not be handled; AT will retry it", message.message_id)
         return plain("temporarily unavailable: please retry\n", 503)
+    if result.limited:
+        return plain("OK limited\n")  # a 2xx: the gateway must not retry it
     return plain("OK duplicate\n" if result.duplicate else "OK\n")
 
 

@@ -1,0 +1,191 @@
+"""Rate limits per phone (``rate_limits``): new USSD sessions per hour, reports per day, SMS per
+hour. Over a limit the reporter hears why in their language, nothing is stored, the refusal is
+counted in ``kufatilia_rate_limited_total`` and logged once per phone and window, never with the
+number. (The over-limit screens in each language: ``tests/transcripts/ussd/limits_*.yaml``.)"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from ops.metrics import collected
+from services import EXTENSION_KEY, Services
+from storage.models import Report, SmsIncoming
+
+from .conftest import Backend, make_app
+from .phone import TO_CONFIRM_FR, Phone
+from .sms_support import Conversation, outbox_rows
+
+NUMBER = "+243812000777"
+SESSIONS_FR = "END Désolé, trop de sessions depuis ce téléphone. Réessayez plus tard."
+REPORTS_FR = (
+    "END Merci. Ce téléphone a envoyé autant d'alertes que nous pouvons en recevoir en un jour. "
+    "Réessayez demain."
+)
+
+
+def _services(app: Flask) -> Services:
+    found: Services = app.extensions[EXTENSION_KEY]
+    return found
+
+
+def _reports(services: Services) -> int:
+    with services.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Report)) or 0)
+
+
+def _limited(app: Flask) -> dict[tuple[str, str], float]:
+    found: dict[tuple[str, str], float] = {}
+    for family in collected(app):
+        for sample in family.samples:
+            if sample.name == "kufatilia_rate_limited_total":
+                found[(sample.labels["channel"], sample.labels["limit"])] = sample.value
+    return found
+
+
+def _app(backend: Backend, tmp_path: Path, **limits: int) -> Flask:
+    settings = {"ussd_sessions_per_hour": 0, "reports_per_day": 0, "sms_per_hour": 0, **limits}
+    return make_app(backend, tmp_path, rate_limits=settings)
+
+
+def _session_keys(services: Services) -> list[bytes]:
+    return list(services.redis.scan_iter(match=services.settings.redis_prefix + "ussd:s:*"))
+
+
+def test_new_sessions_past_the_hourly_limit_hear_why_in_their_language(
+    backend: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = _app(backend, tmp_path, ussd_sessions_per_hour=3)
+    services, client = _services(app), app.test_client()
+    first = Phone(client, "ATUid_lim_0", NUMBER)
+    first.dial()
+    first.send("2")  # French, remembered
+    for n in (1, 2):
+        assert Phone(client, f"ATUid_lim_{n}", NUMBER).dial().startswith("CON ")
+    kept = _session_keys(services)
+    caplog.set_level(logging.WARNING)
+    for n in (3, 4, 5):
+        assert Phone(client, f"ATUid_lim_{n}", NUMBER).dial() == SESSIONS_FR
+    # Nothing stored for the refused sessions, nothing locked: their ids can never continue.
+    assert _session_keys(services) == kept
+    assert Phone(client, "ATUid_lim_3", NUMBER).send("1") == SESSIONS_FR
+    # Another phone is not touched by this one's limit.
+    assert Phone(client, "ATUid_other", "+243812000778").dial().startswith("CON Lugha")
+    refusals = [r for r in caplog.records if "over its limit" in r.getMessage()]
+    assert len(refusals) == 1, [r.getMessage() for r in refusals]
+    line = refusals[0].getMessage()
+    assert "ussd_sessions_per_hour" in line
+    assert "812000777" not in caplog.text and "812 000 777" not in caplog.text
+    assert _limited(app) == {("ussd", "sessions"): 4.0}
+    # The next clock hour opens again.
+    assert services.clock.fixed is not None
+    services.clock.fixed += timedelta(hours=1)
+    assert Phone(client, "ATUid_lim_6", NUMBER).dial().startswith("CON Kufatilia")
+
+
+def test_the_dial_1_1_loop_through_the_resume_offer_stops_at_the_daily_reports(
+    backend: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 10: a loop that dialled and pressed 1, 1, chaining through the resume offer and the
+    # received notice, stored 132 junk reports. With reports_per_day 3 it stores three.
+    app = _app(backend, tmp_path, reports_per_day=3)
+    services, client = _services(app), app.test_client()
+    phone = Phone(client, "ATUid_junk_0", NUMBER)
+    phone.dial()
+    assert phone.send(*TO_CONFIRM_FR).startswith("CON ")
+    assert phone.send("1").startswith("END ")  # the first report, sent
+    caplog.set_level(logging.WARNING)
+    screens: list[str] = []
+    for n in range(1, 60):
+        looping = Phone(client, f"ATUid_junk_{n}", NUMBER)
+        screens.append(looping.dial())
+        for answer in ("1", "1"):
+            if not screens[-1].startswith("END "):
+                screens.append(looping.send(answer))
+    assert _reports(services) == 3
+    assert screens[-1] == REPORTS_FR
+    # Once the limit is reached, the next dial says so at once: no walk through a report first.
+    assert Phone(client, "ATUid_junk_99", NUMBER).dial() == REPORTS_FR
+    refusals = [r for r in caplog.records if "over its limit" in r.getMessage()]
+    assert len(refusals) == 1 and "reports_per_day" in refusals[0].getMessage()
+    assert _limited(app)[("ussd", "reports")] >= 30
+    # A new local day (Africa/Lubumbashi) opens again.
+    assert services.clock.fixed is not None
+    services.clock.fixed += timedelta(days=1)
+    assert Phone(client, "ATUid_junk_100", NUMBER).dial().startswith("CON ")
+
+
+def test_a_report_confirmed_past_the_limit_is_not_stored_nor_offered_again(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # Two sessions walk at once; the first stores the last report the day allows, and the
+    # second, confirmed after it, hears the limit: nothing stored, nothing left to resume.
+    app = _app(backend, tmp_path, reports_per_day=1)
+    services, client = _services(app), app.test_client()
+    first, second = Phone(client, "ATUid_a", NUMBER), Phone(client, "ATUid_b", NUMBER)
+    first.dial()
+    first.send("2")  # French: both sessions open on the main menu
+    second.dial()
+    assert second.send(*TO_CONFIRM_FR[1:]).startswith("CON ")
+    assert first.send(*TO_CONFIRM_FR[1:]).startswith("CON ")
+    assert first.send("1").startswith("END ")
+    assert second.send("1") == REPORTS_FR
+    assert second.post_text(second.text) == REPORTS_FR  # a gateway's repeat: the same answer
+    assert _reports(services) == 1
+    # Nothing to resume: the next dial (a new day) opens on the main menu.
+    assert services.clock.fixed is not None
+    services.clock.fixed += timedelta(days=1)
+    again = Phone(client, "ATUid_c", NUMBER).dial()
+    assert again.startswith("CON Kufatilia") and "Continuer" not in again, again
+
+
+def test_sms_past_the_hourly_limit_are_dropped_with_one_reply(
+    backend: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = _app(backend, tmp_path, sms_per_hour=3)
+    services = _services(app)
+    talk = Conversation(app.test_client(), services, NUMBER)
+    assert "1 Signaler un incident" in talk.send("ALERTE")
+    assert "Que s'est-il passé" in talk.send("1")
+    assert "Accident" in talk.send("1")
+    caplog.set_level(logging.WARNING)
+    status, body, rows = talk.post("1")
+    assert (status, body) == (200, "OK limited\n")
+    assert [row.text for row in rows] == [
+        "Désolé, ce téléphone a envoyé trop de messages. Ceux envoyés dans l'heure qui vient ne "
+        "seront pas lus. Réessayez plus tard."
+    ]
+    for _ in range(5):
+        assert talk.post("1") == (200, "OK limited\n", [])  # dropped: no reply, nothing stored
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(SmsIncoming)) == 3
+    refusals = [r for r in caplog.records if "over its limit" in r.getMessage()]
+    assert len(refusals) == 1 and "sms_per_hour" in refusals[0].getMessage()
+    assert _limited(app) == {("sms", "sms"): 6.0}
+    assert services.clock.fixed is not None
+    services.clock.fixed += timedelta(hours=1)
+    assert talk.send("AIDE")  # the conversation goes on where it was
+
+
+def test_sms_reports_count_against_the_same_daily_limit_as_ussd(
+    backend: Backend, tmp_path: Path
+) -> None:
+    app = _app(backend, tmp_path, reports_per_day=1)
+    services, client = _services(app), app.test_client()
+    phone = Phone(client, "ATUid_mixed", NUMBER)
+    phone.dial()
+    phone.send(*TO_CONFIRM_FR)
+    assert phone.send("1").startswith("END ")
+    talk = Conversation(client, services, NUMBER)
+    reply = talk.send("ALERTE des soldats taxent le puits de Nyabibwe chaque jour")
+    assert reply == (
+        "Merci. Ce téléphone a envoyé autant d'alertes que nous pouvons en recevoir en un jour. "
+        "Réessayez demain."
+    )
+    assert _reports(services) == 1
+    assert outbox_rows(services, NUMBER)[-1].text == reply
