@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from flask import Response, abort, make_response, request
+from flask import Response, abort, g, make_response, request
 from werkzeug.datastructures import MultiDict
 
 log = logging.getLogger(__name__)
@@ -101,3 +101,8 @@ def read_form(fields: Sequence[Field]) -> dict[str, str] | str:
             value = value[: f.limit]
         values[f.name] = value
     return values
+
+
+def hop(channel: str, kind: str) -> None:
+    """Say what this request was, for the hop metrics (``ops/metrics.py`` reads it)."""
+    g.kuf_hop = (channel, kind)

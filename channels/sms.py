@@ -56,6 +56,7 @@ MEMORY = ":seen"  # the key beside a conversation's, kept longer: see ``SmsMemor
 class SmsResult:
     duplicate: bool  # a gateway's retry of a message already handled: nothing was done
     limited: bool = False  # the phone is over its messages per hour: nothing was stored
+    kind: str = "other"  # for the metrics: what the message was ("answer", "start", ...)
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,10 @@ class SmsService:
         )
         key = f"{caller.phone_hash}:{message.recipient}"
         if self._over_messages(message, caller, key):
-            return SmsResult(duplicate=False, limited=True)
+            return SmsResult(duplicate=False, limited=True, kind="limited")
         with self.store.lock(CHANNEL, key, self.settings.lock_timeout):
             if self._seen(message):
-                return SmsResult(duplicate=True)
+                return SmsResult(duplicate=True, kind="duplicate")
             known = self._load(key)
             words, texts = self._vocabulary()
             decision = decide(
@@ -141,7 +142,7 @@ class SmsService:
                 answer = self._commit(answer, message, caller, texts, ctx)
             except IntegrityError:
                 if self._seen(message):  # a copy handled elsewhere won the race
-                    return SmsResult(duplicate=True)
+                    return SmsResult(duplicate=True, kind="duplicate")
                 raise
             try:
                 self._save(key, answer, known, message)
@@ -149,7 +150,7 @@ class SmsService:
                 # The reply is committed and will be sent; only the next message may be misread.
                 log.exception("SMS %s: could not save the conversation state", message.message_id)
         log.info("SMS %s handled: %s", message.message_id, type(decision).__name__)
-        return SmsResult(duplicate=False)
+        return SmsResult(duplicate=False, kind=type(decision).__name__.lower())
 
     # Rate limits ---------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ class UssdTurn:
 class UssdReply:
     text: str
     end: bool
+    # What the hop was, for the metrics: the kind of node it showed ("menu", "input",
+    # "confirm", ...), "submit" when it stored a report, or "repeat", "limited", "unavailable".
+    kind: str = "other"
 
 
 @dataclass(frozen=True)

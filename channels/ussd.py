@@ -19,7 +19,7 @@ from menus import engine, gsm
 from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted, Screen, State
 from menus.i18n import N_
 from menus.model import Tree
-from menus.state import RESUME_NODE
+from menus.state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, STATUS_NODE
 from services import Services
 from storage import operations, phones
 from storage.limits import Windows
@@ -40,6 +40,14 @@ from .turn import UssdReply, UssdSessionEnd, UssdTurn
 log = logging.getLogger(__name__)
 
 CHANNEL = "ussd"
+# The kind of a pseudo-node's screen, for the metrics.
+PSEUDO_KINDS = {
+    RESUME_NODE: "resume",
+    CANCELLED_NODE: "end",
+    DISCARD_NODE: "confirm",
+    CHANGE_NODE: "menu",
+    STATUS_NODE: "status",
+}
 MSG_TRY_AGAIN = N_("Sorry, we could not save this. Please try again.")
 MSG_UNAVAILABLE = N_("Service unavailable. Please try later.")
 MSG_INTERRUPTED = N_("Sorry, this session was interrupted. Please dial again.")
@@ -128,14 +136,16 @@ class UssdService:
     def limit_for(self, network: str) -> int:
         return self.settings.network_limits.get(network, self.settings.screen_limit)
 
-    def unavailable(self, language: str | None = None, message: str = MSG_UNAVAILABLE) -> UssdReply:
+    def unavailable(
+        self, language: str | None = None, message: str = MSG_UNAVAILABLE, kind: str = "unavailable"
+    ) -> UssdReply:
         """An END screen in the reporter's language, or in every language when it is unknown."""
         tree = self.services.trees.current(self.default_tree)
         if language in tree.languages:
             text = self.services.catalog.gettext(language, message)
         else:
             text = self.services.catalog.in_each(tree.languages, message)
-        return UssdReply(text=gsm.truncate(text, self.settings.screen_limit), end=True)
+        return UssdReply(text=gsm.truncate(text, self.settings.screen_limit), end=True, kind=kind)
 
     def _language_without_redis(self, caller: Caller) -> str | None:
         try:
@@ -152,7 +162,7 @@ class UssdService:
         except OverLimit as over:
             self.conversations.rate_limited(caller, over.limit, first=over.first)
             language = over.language if over.language != NO_LANGUAGE else None
-            return self.unavailable(language, LIMIT_MESSAGES[over.limit])
+            return self.unavailable(language, LIMIT_MESSAGES[over.limit], "limited")
         except SessionBusy:
             log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
         except RedisError as exc:
@@ -183,7 +193,7 @@ class UssdService:
                 stored_session is not None and seen is not None and stored_session.last_text == seen
             )
             if repeat and stored_session is not None and not stored_session.retry:
-                return stored_session.reply  # the gateway repeated itself
+                return replace(stored_session.reply, kind="repeat")  # the gateway repeated itself
             ctx = self.conversations.context(
                 caller,
                 self.limit_for(turn.network),
@@ -197,7 +207,7 @@ class UssdService:
             current = self._advance(turn, stored_session, start, key, ctx)
             if current is None:  # a late copy of an earlier request: change nothing
                 assert stored_session is not None
-                return stored_session.reply
+                return replace(stored_session.reply, kind="repeat")
             # The report's own conversation: a resumed report keeps the one it began in, so
             # that storing it twice (an answer lost after its commit) finds the first row.
             conversation = current.origin or turn.session_id
@@ -228,7 +238,9 @@ class UssdService:
                     # The same request again (a gateway's retry, after the database is back)
                     # must replay these inputs rather than repeat "try again" for ever.
                     retry = current.inputs
-            reply = UssdReply(text=screen.text, end=screen.end)
+            reply = UssdReply(
+                text=screen.text, end=screen.end, kind=self._kind(current.tree, outcome, report)
+            )
             record = UssdSession(
                 state=outcome.state,
                 last_text=seen if seen is not None else turn.latest_input,
@@ -303,7 +315,7 @@ class UssdService:
         if language is None:
             return None
         log.warning("USSD session state lost mid-report: the reporter is asked to dial again")
-        return self.unavailable(language, MSG_INTERRUPTED)
+        return self.unavailable(language, MSG_INTERRUPTED, "interrupted")
 
     def _resume(self, opened: OpenedTurn, key: str, tree: Tree) -> State | None:
         """What the next dial hears of this phone's last session: its unfinished report (to
@@ -320,6 +332,14 @@ class UssdService:
             return None
         pinned = self.services.trees.get(state.tree_id, state.tree_version)
         return state if pinned is not None and pinned.version == tree.version else None
+
+    @staticmethod
+    def _kind(tree: Tree, outcome: Outcome, report: ReportCount) -> str:
+        if report:
+            return "submit" if report == "stored" else "limited"
+        node = outcome.state.node
+        found = tree.nodes.get(node)
+        return found.kind if found is not None else PSEUDO_KINDS.get(node, "other")
 
     def _over_reports(self, outcome: Outcome, opened: OpenedTurn) -> bool:
         per_day = self.rate.reports_per_day

@@ -1,6 +1,7 @@
 """Prometheus metrics at ``/metrics``, for the operator only.
 
-Per request: count and latency by endpoint and status. Requests refused by a rate limit, by
+Per request: count and latency by endpoint and status. Per gateway hop: a latency histogram by
+channel and kind (``kufatilia_hop_seconds``: its ``_count`` is the hops). Requests refused by a rate limit, by
 channel and limit (``kufatilia_rate_limited_total``). At each scrape: reports stored by channel,
 outbox messages by status and the outbox queue's depth (read then, so they are right whichever
 process answers), and whether each part answered. Errors: every ERROR log record, by logger.
@@ -114,6 +115,14 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.hops = Histogram(
+            "kufatilia_hop_seconds",
+            "Gateway hops (a USSD request, an incoming SMS) and their time to answer, by channel "
+            "and kind (the node kind shown, submit, repeat, limited, unavailable...)",
+            ["channel", "kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.errors = Counter(
             "kufatilia_errors", "ERROR log records, by logger", ["logger"], registry=self.registry
         )
@@ -156,7 +165,11 @@ class Metrics:
         if rule != "/metrics":
             self.requests.labels(endpoint=rule, status=str(response.status_code)).inc()
             if started is not None:
-                self.latency.labels(endpoint=rule).observe(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                self.latency.labels(endpoint=rule).observe(elapsed)
+                hop = g.pop("kuf_hop", None)
+                if hop is not None:
+                    self.hops.labels(channel=hop[0], kind=hop[1]).observe(elapsed)
         return response
 
     def _permitted(self) -> bool:

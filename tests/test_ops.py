@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from .conftest import Backend
 from .phone import TO_CONFIRM_FR, Phone, built_app
+from .sms_support import INCOMING, incoming_form
 
 
 def test_healthz_answers_without_asking_anything(client: FlaskClient) -> None:
@@ -53,6 +54,23 @@ def test_metrics_count_hops_reports_and_errors(app: Flask, client: FlaskClient) 
     assert _value(text, 'kufatilia_errors_total{logger="kufatilia.test"}') == 1
     assert _value(text, 'kufatilia_up{part="database"}') == 1
     assert _value(text, "kufatilia_outbox_queue_depth") == 0
+    # Hops by channel and the kind of screen they showed; the submit hop on its own.
+    kinds = {
+        "language": 1,  # the dial
+        "menu": 5,  # main menu, category, sub-category, date ("this week"), "anything to add?"
+        "list": 2,  # the province, the territoire
+        "input": 2,  # the site, the details
+        "confirm": 1,
+        "submit": 1,
+    }
+    for kind, count in kinds.items():
+        series = f'kufatilia_hop_seconds_count{{channel="ussd",kind="{kind}"}}'
+        assert (kind, _value(text, series)) == (kind, count)
+    assert sum(kinds.values()) == expected
+    sent = client.post(INCOMING, data=incoming_form("ALERTE", "ATXid_m1"))
+    assert sent.status_code == 200
+    text = _scrape(client)
+    assert _value(text, 'kufatilia_hop_seconds_count{channel="sms",kind="start"}') == 1
     # A scanner's random paths share one series.
     client.get("/wp-login.php")
     client.get("/.env")

@@ -21,7 +21,7 @@ from storage import phones
 from storage.models import OutboxStatus
 from storage.sessions import SessionBusy
 
-from ..http import TEXT_LIMIT, Field, bad_request, plain, read_form
+from ..http import TEXT_LIMIT, Field, bad_request, hop, plain, read_form
 from ..setup import current_channels
 from ..turn import SmsMessage
 from .gateway import (
@@ -108,6 +108,7 @@ def incoming() -> Response:
     except Exception:
         log.exception("SMS %s could not be handled; AT will retry it", message.message_id)
         return plain("temporarily unavailable: please retry\n", 503)
+    hop("sms", result.kind)
     if result.limited:
         return plain("OK limited\n")  # a 2xx: the gateway must not retry it
     return plain("OK duplicate\n" if result.duplicate else "OK\n")

@@ -15,7 +15,7 @@ from flask import Blueprint, Response
 
 from storage import phones
 
-from ..http import TEXT_LIMIT, Field, bad_request, plain, read_form
+from ..http import TEXT_LIMIT, Field, bad_request, hop, plain, read_form
 from ..setup import current_channels
 from ..turn import UssdSessionEnd, UssdTurn
 from .gateway import (
@@ -80,6 +80,7 @@ def ussd() -> Response:
     except phones.InvalidPhoneNumber:
         # A session needs a reporter we can recognise; the gateway logs the reason.
         return bad_request("phoneNumber is not a valid phone number")
+    hop("ussd", reply.kind)
     return plain(("END " if reply.end else "CON ") + reply.text)
 
 
