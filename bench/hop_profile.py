@@ -107,8 +107,9 @@ def main() -> None:
             app = create_app()
         statuses: list[str] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
             statuses.append(status)
+            return None
 
         def call(body: bytes) -> bytes:
             return b"".join(app(environ(body), start_response))

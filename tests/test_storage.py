@@ -180,10 +180,12 @@ def test_the_clear_number_is_in_no_redis_key_or_value(
     for key in keys:
         assert NATIONAL.encode() not in key
         if services.redis.type(key) == b"hash":  # the phone's rate-limit counters
-            values = services.redis.hgetall(key)
+            values: dict[bytes, bytes] = services.redis.hgetall(key)  # type: ignore[assignment]
             raw = b" ".join([*values, *values.values()])
         else:
-            raw = services.redis.get(key)
+            found = services.redis.get(key)
+            assert isinstance(found, bytes)
+            raw = found
         assert raw and NATIONAL.encode() not in raw
 
 
