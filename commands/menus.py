@@ -3,7 +3,8 @@
 ``check`` validates files and the published versions; ``versions`` lists a tree's versions;
 ``import`` makes a draft from a YAML file (``--publish`` publishes it if it has no errors);
 ``publish`` and ``rollback`` change the current version in one step; ``diff`` shows what changed
-between two versions; ``export`` writes a version as YAML that ``import`` reads back identical.
+between two versions; ``export`` writes a version as YAML that ``import`` reads back identical;
+``po export`` and ``po import`` carry one language's texts to and from translators.
 Every process serving conversations follows a publish within about a second.
 """
 
@@ -15,16 +16,20 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from menus.checker import Judgement
 from menus.datasets import transliterated_labels
 from menus.diff import diff_documents
 from menus.document import Document, to_json, to_yaml
 from menus.errors import TreeError
+from menus.languages import completeness
 from menus.loader import read_document
+from menus.po import LANGUAGE_CODE, export_po, import_po, po_language
 from menus.problems import Problem
 from services import Services, current_services, tree_paths
 from storage import operations, queries
+from storage.models import TreeVersion
 
 from .table import echo_table
 
@@ -44,7 +49,9 @@ BY = click.option(
 )
 
 
-@click.group("menus", help="Menu trees: versions, import, publish, rollback, diff, export.")
+@click.group(
+    "menus", help="Menu trees: versions, import, publish, rollback, diff, export, po files."
+)
 def menus() -> None:
     pass
 
@@ -314,3 +321,132 @@ def export(tree_id: str, version: int | None, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"tree '{tree_id}' version {version} written to {output}")
+
+
+# po: translators' files ------------------------------------------------------------------------
+
+
+@menus.group("po", help="A tree's texts as PO files for translators (Poedit, Weblate).")
+def po() -> None:
+    pass
+
+
+@po.command("export")
+@click.argument("tree_id")
+@click.option("--lang", "language", required=True, help="The language to translate into: sw, ln.")
+@click.option("--version", "version", type=int, help="Default: the published version.")
+@click.option("--source", help="The msgids' language (default: the tree's first language).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout."
+)
+@with_appcontext
+def po_export(
+    tree_id: str, language: str, version: int | None, source: str | None, output: Path | None
+) -> None:
+    """Write every text of TREE_ID as a PO file for one language (empty msgstr: to translate)."""
+    if not LANGUAGE_CODE.match(language):
+        raise click.BadParameter(f"'{language}' is not a language code", param_hint="--lang")
+    services = current_services()
+    version, document = _document(services, tree_id, version)
+    with services.db.session() as session:
+        row = queries.tree_version(session, tree_id, version)
+        created = row.updated_at if row is not None else None
+    text = export_po(document, language, source=source, version=version, created=created)
+    state = completeness(document, services.catalog, extra=[language])[language]
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(
+        f"tree '{tree_id}' version {version}: {state.total} texts, {state.present} already in "
+        f"'{language}', written to {output}"
+    )
+
+
+@po.command("import")
+@click.argument("tree_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lang", "language", help="Default: the file's Language header.")
+@BY
+@with_appcontext
+def po_import(tree_id: str, path: Path, language: str | None, by: str) -> None:
+    """Fill TREE_ID's texts in one language from the PO file PATH.
+
+    The texts go into the tree's draft (the newest version, when it is a draft) or into a new
+    draft made from the published version, judged like any save. An import that would add
+    errors (a translation too long for a screen, a lost placeholder) is refused, each problem
+    naming its node and language; fix the file and import it again.
+    """
+    services = current_services()
+    data = path.read_bytes()
+    try:
+        with services.db.transaction() as session:
+            base = _po_base(session, tree_id)
+            document, problems = import_po(base.document, data, language=language)
+            _echo_problems(problems)
+            if any(p.severity == "error" for p in problems):
+                raise click.ClickException(f"{path}: nothing imported")
+            lang = po_language(base.document, data, language) or ""
+            changes = diff_documents(base.document, document)
+            if not changes:
+                click.echo(f"tree '{tree_id}': {path} changes no text; nothing imported")
+                return
+            before = queries.judge_document(
+                session, services.checker, tree_id, base.version, base.document
+            )
+            after = queries.judge_document(
+                session, services.checker, tree_id, base.version, document
+            )
+            added = [p for p in after.errors if p not in before.errors]
+            if added:
+                click.echo(f"{len(added)} problem(s):", err=True)
+                _echo_problems(added)
+                raise click.ClickException(
+                    f"{path} not imported: it would add {len(added)} problem(s) to tree "
+                    f"'{tree_id}' (fix the file and import it again)"
+                )
+            note = f"{lang} texts imported from {path.name}"
+            if base.status == "draft":
+                row = operations.save_draft(
+                    session,
+                    tree_id,
+                    base.version,
+                    document,
+                    base.revision,
+                    by=by,
+                    now=services.clock.now(),
+                )
+                done = f"draft updated (revision {row.revision})"
+            else:
+                row = operations.create_draft(
+                    session, document, by=by, now=services.clock.now(), note=note
+                )
+                done = f"draft created from version {base.version} (revision 1)"
+            version = row.version
+    except operations.TreeVersionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"tree '{tree_id}' version {version}: {done}; {len(changes)} text(s) changed")
+    _echo_judgement(after)
+    state = completeness(document, services.catalog, extra=[lang]).get(lang)
+    if state is not None and not state.declared:
+        offered = "offered to reporters once published" if state.complete else "not offered yet"
+        click.echo(
+            f"'{lang}': {state.present} of {state.total} texts, system strings "
+            f"{'complete' if state.system_complete else 'incomplete'}: {offered}"
+        )
+
+
+def _po_base(session: Session, tree_id: str) -> TreeVersion:
+    """Where an import goes: the newest version if it is a draft, else the published one."""
+    found = queries.tree_versions(session, tree_id)
+    if not found:
+        raise click.ClickException(f"tree '{tree_id}' has no versions")
+    newest = found[-1]
+    if newest.status != "draft":
+        published = [v for v in found if v.status == "published"]
+        if not published:
+            raise click.ClickException(f"tree '{tree_id}' has no draft and no published version")
+        newest = published[-1]
+    row = queries.tree_version(session, tree_id, newest.version)
+    assert row is not None  # just listed
+    return row

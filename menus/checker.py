@@ -19,7 +19,7 @@ from .datasets import Datasets
 from .document import Document, to_json
 from .errors import TreeError
 from .i18n import Catalog
-from .languages import completeness, offered_languages
+from .languages import completeness, offered_languages, tree_languages
 from .loader import read_document
 from .model import Tree
 from .problems import Problem
@@ -80,15 +80,16 @@ class TreeChecker:
                 )
             )
         if in_use is not None:
-            found += check_codes(tree, in_use)
+            found += [p for p in check_codes(tree, in_use) if p not in found]
         return Judgement(tree, found, [*tree.warnings, *self.languages_being_added(document)])
 
     def languages_being_added(self, document: Document) -> list[Problem]:
         """A warning per language of the document that is not declared and not complete yet:
         it is not offered to reporters, and says what it lacks."""
         found: list[Problem] = []
+        written = tree_languages(document)
         for lang, state in completeness(document, self.catalog).items():
-            if state.declared or state.complete or not state.present:
+            if state.declared or state.complete or lang not in written:
                 continue
             lacks = []
             if state.missing:

@@ -112,3 +112,23 @@ def check_codes(tree: Tree, in_use: Mapping[str, CodeUse]) -> list[Problem]:
 
 def _names(values: frozenset[str]) -> str:
     return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def code_labels(tree: Tree, language: str) -> dict[str, str]:
+    """Every category and sub-category code the tree defines, offered **or retired**, with its
+    label in ``language`` (else the tree's default language): what statistics and report pages
+    call a code, old reports' retired codes included."""
+    keys = {spec.key for spec in TAXONOMY_KEYS}
+    labels: dict[str, str] = {}
+    for node in tree.nodes.values():
+        if node.key not in keys:
+            continue
+        for option in (*node.options, *node.retired):
+            if option.value:
+                text = (
+                    option.label.get(language)
+                    or option.label.get(tree.default_language)
+                    or next(iter(option.label.values()), option.value)
+                )
+                labels.setdefault(option.value, text)
+    return labels

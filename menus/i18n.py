@@ -43,7 +43,10 @@ class Catalog:
         )
 
     @classmethod
-    def load(cls, directory: Path = LOCALES_DIR, domain: str = "messages") -> Catalog:
+    def load(cls, directory: Path | None = None, domain: str = "messages") -> Catalog:
+        """Every ``<directory>/<lang>/LC_MESSAGES/<domain>.po`` (default: ``LOCALES_DIR``, read
+        when called): a catalog added there is a language's system strings, no code needed."""
+        directory = directory if directory is not None else LOCALES_DIR
         translations: dict[str, dict[str, str]] = {}
         written: dict[str, dict[str, str]] = {}
         msgids: set[str] = set()

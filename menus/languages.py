@@ -57,7 +57,16 @@ class TextSlot:
     kind: str | None = None  # the node's kind
 
     def has(self, language: str) -> bool:
+        """Whether the text exists in ``language`` (a plain text exists in every language)."""
+        if self.plain:
+            return any(t.strip() for t in self.texts.values())
         return bool(self.texts.get(language, "").strip())
+
+    def text(self, language: str) -> str | None:
+        """The text in ``language``, if it has one."""
+        if not self.has(language):
+            return None
+        return self.texts.get(language) or next(iter(self.texts.values()))
 
 
 def declared_languages(document: Document) -> list[str]:
@@ -290,11 +299,13 @@ def completeness(
 def offered_languages(document: Document, catalog: Catalog) -> tuple[str, ...]:
     """The languages reporters are offered: the declared ones (in their order; a tree with one
     of them incomplete does not validate), then every other language of the document that is
-    complete, sorted. A language with a catalog but no tree texts is not offered."""
+    complete, sorted. A language with a catalog but no text of its own in the tree is not
+    offered."""
     declared = declared_languages(document)
+    written = tree_languages(document)
     others = [
         lang
         for lang, found in completeness(document, catalog).items()
-        if lang not in declared and found.complete and found.present
+        if lang not in declared and lang in written and found.complete
     ]
     return tuple(declared + sorted(others))

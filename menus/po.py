@@ -91,7 +91,7 @@ def export_po(
         if msgid is None:
             continue
         # A plain text is the same in every language until translated: it is this one's too.
-        string = slot.texts[language] if slot.has(language) else msgid if slot.plain else ""
+        string = slot.text(language) or ""
         catalog.add(
             msgid,
             string,
@@ -131,11 +131,10 @@ def _header_comment(tree_id: str, language: str, source: str, version: int | Non
 
 def _msgid(slot: TextSlot, source: str, document: Document) -> str | None:
     """The entry's msgid: the source language's text, else the first language that has one."""
-    if slot.has(source):
-        return slot.texts[source]
-    for lang in tree_languages(document):
-        if slot.has(lang):
-            return slot.texts[lang]
+    for lang in [source, *tree_languages(document)]:
+        found = slot.text(lang)
+        if found is not None:
+            return found
     return None
 
 
@@ -154,7 +153,8 @@ def _comments(slot: TextSlot, source: str, msgid: str, others: list[str]) -> lis
         comments.append("the same text in every language unless translated")
     if not slot.has(source):
         comments.append(f"no '{source}' text yet: msgid is in another language")
-    comments += [f"{lang}: {slot.texts[lang]}" for lang in others if slot.has(lang)]
+    if not slot.plain:
+        comments += [f"{lang}: {slot.text(lang)}" for lang in others if slot.has(lang)]
     return comments
 
 
@@ -195,28 +195,16 @@ def import_po(
     """
     new = copy.deepcopy(document)
     try:
-        handle: Any = io.BytesIO(po_text) if isinstance(po_text, bytes) else io.StringIO(po_text)
-        catalog = read_po(handle, abort_invalid=True)
+        catalog = read_po(_handle(po_text), abort_invalid=True)
     except (PoFileError, UnicodeDecodeError, ValueError, LookupError) as exc:
         return new, [Problem(codes.PO_MALFORMED, f"not a PO file that can be read: {exc}")]
-    found = catalog.locale_identifier or None
-    if language and found and _code(found) != _code(language):
-        message = f"the file is in '{found}', not '{language}'"
-        return new, [Problem(codes.PO_NO_LANGUAGE, message, language=language)]
-    lang = _code(language or found or "")
-    if not lang or not LANGUAGE_CODE.match(lang):
-        message = (
-            "the file's header names no language (Language: ln)"
-            if not lang
-            else (f"'{lang}' is not a language code")
-        )
-        return new, [Problem(codes.PO_NO_LANGUAGE, message)]
-    everywhere = tree_languages(document)
-    base = lang.split("_")[0]
-    if lang not in everywhere and base in everywhere:
-        lang = base  # "Language: fr_CD" (Poedit's regional choice) for a tree written in "fr"
+    lang, problem = _language(document, catalog, language)
+    if problem is not None:
+        return new, [problem]
+    assert lang is not None
     source = source or source_language(document) or lang
     slots = {slot.context: slot for slot in text_slots(document)}
+    everywhere = tree_languages(document)
     problems: list[Problem] = []
     for entry in catalog:
         if not entry.id:
@@ -234,6 +222,43 @@ def import_po(
             assert entry.context is not None  # _entry_problem checked it
             _set_text(new, slots[entry.context], lang, string, everywhere)
     return new, problems
+
+
+def po_language(
+    document: Document, po_text: str | bytes, language: str | None = None
+) -> str | None:
+    """The tree language ``import_po`` fills from this file (None: it cannot tell)."""
+    try:
+        catalog = read_po(_handle(po_text), abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError, ValueError, LookupError):
+        return None
+    return _language(document, catalog, language)[0]
+
+
+def _handle(po_text: str | bytes) -> Any:
+    return io.BytesIO(po_text) if isinstance(po_text, bytes) else io.StringIO(po_text)
+
+
+def _language(
+    document: Document, catalog: PoCatalog, language: str | None
+) -> tuple[str | None, Problem | None]:
+    found = catalog.locale_identifier or None
+    if language and found and _code(found) != _code(language):
+        message = f"the file is in '{found}', not '{language}'"
+        return None, Problem(codes.PO_NO_LANGUAGE, message, language=language)
+    lang = _code(language or found or "")
+    if not lang or not LANGUAGE_CODE.match(lang):
+        message = (
+            "the file's header names no language (Language: ln)"
+            if not lang
+            else f"'{lang}' is not a language code"
+        )
+        return None, Problem(codes.PO_NO_LANGUAGE, message)
+    everywhere = tree_languages(document)
+    base = lang.split("_")[0]
+    if lang not in everywhere and base in everywhere:
+        lang = base  # "Language: fr_CD" (Poedit's regional choice) for a tree written in "fr"
+    return lang, None
 
 
 def _code(language: str) -> str:

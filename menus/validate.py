@@ -15,6 +15,7 @@ from datetime import date
 
 from . import engine, gsm
 from . import problems as codes
+from .codes import codes_of
 from .contract import check_contract
 from .datasets import Datasets
 from .errors import TreeError
@@ -339,19 +340,31 @@ def _sample_states(tree: Tree, node: Node, lang: str, datasets: Datasets) -> Ite
 
 
 def _overflow(
-    node_id: str, lang: str, shown: engine.View, hints: list[str | None], limit: int
+    node_id: str,
+    lang: str,
+    shown: engine.View,
+    hints: list[str | None],
+    limit: int,
+    sms: bool = False,
 ) -> list[Problem]:
     for page in range(shown.pages()):
         for hint in hints:
             if shown.render(page, hint).overflow:
                 variant = f"page {page + 1}" + (f", re-ask {hint!r}" if hint else "")
+                variant += ", by SMS" if sms else ""
                 message = f"screen does not fit in {limit} characters ({variant})"
                 return [Problem(codes.SCREEN_TOO_LONG, message, node_id, language=lang)]
     return []
 
 
 def _check_confirm(
-    tree: Tree, node: Node, state: State, shown: engine.View, limit: int, catalog: Catalog
+    tree: Tree,
+    node: Node,
+    state: State,
+    shown: engine.View,
+    limit: int,
+    catalog: Catalog,
+    sms: bool = False,
 ) -> list[Problem]:
     lang = state.language or tree.default_language
     fixed = gsm.length(shown.render(0).text)
@@ -365,7 +378,8 @@ def _check_confirm(
                 language=lang,
             )
         ]
-    return _overflow(node.id, lang, shown, list(engine.hints(tree, node, lang, catalog)), limit)
+    hints: list[str | None] = list(engine.hints(tree, node, lang, catalog))
+    return _overflow(node.id, lang, shown, hints, limit, sms)
 
 
 def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int) -> list[Problem]:
@@ -384,7 +398,7 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
                 for variant in variants:
                     state = State(tree.id, tree.version, node.id, lang, reference=REFERENCE_SAMPLE)
                     screen = engine.fixed_screen(tree, state, variant)
-                    problems += _too_long(node.id, lang, screen, limit)
+                    problems += _too_long(node.id, lang, screen, limit, variant.discreet)
                 continue
             for state in _sample_states(tree, node, lang, datasets):
                 try:
@@ -399,7 +413,9 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
                 if node.kind == "confirm":
                     for variant in variants:
                         shown = engine.view(tree, node, state, variant)
-                        problems += _check_confirm(tree, node, state, shown, limit, catalog)
+                        problems += _check_confirm(
+                            tree, node, state, shown, limit, catalog, variant.discreet
+                        )
                     continue
                 hints = [None, *engine.hints(tree, node, lang, catalog)]
                 found = _overflow(node.id, lang, shown, hints, limit)
@@ -407,8 +423,15 @@ def _check_screens(tree: Tree, datasets: Datasets, catalog: Catalog, limit: int)
                 if found:
                     break
     problems += _check_system_screens(tree, catalog, variants, limit)
-    # A fault shared by both variants (USSD and SMS) is said once.
-    return list(dict.fromkeys(problems))
+    return _once(problems)
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """A fault shared by both variants (USSD and SMS) is said once, as USSD's (found first)."""
+    seen: dict[tuple[str, str | None, str | None, str | None], Problem] = {}
+    for problem in problems:
+        seen.setdefault((problem.code, problem.node, problem.option, problem.language), problem)
+    return list(seen.values())
 
 
 def _check_system_screens(
@@ -429,13 +452,13 @@ def _check_system_screens(
             ):
                 state = State(tree.id, tree.version, pseudo, lang, answers=list(answered))
                 screen = engine.fixed_screen(tree, state, variant, shown_hint)
-                problems += _too_long(pseudo, lang, screen, limit)
+                problems += _too_long(pseudo, lang, screen, limit, variant.discreet)
             if any(n.kind == "status" for n in tree.nodes.values()):
                 for status in STATUS_MESSAGES:
                     state = State(tree.id, tree.version, STATUS_NODE, lang, ended=True)
                     state.asked, state.status = REFERENCE_SAMPLE, status
                     screen = engine.fixed_screen(tree, state, variant)
-                    problems += _too_long(STATUS_NODE, lang, screen, limit)
+                    problems += _too_long(STATUS_NODE, lang, screen, limit, variant.discreet)
         if titled:
             state = State(tree.id, tree.version, CHANGE_NODE, lang, answers=answered)
             shown = engine.change_view(tree, state, variants[0])
@@ -443,10 +466,13 @@ def _check_system_screens(
     return problems
 
 
-def _too_long(node: str, lang: str, screen: engine.Screen | None, limit: int) -> list[Problem]:
+def _too_long(
+    node: str, lang: str, screen: engine.Screen | None, limit: int, sms: bool = False
+) -> list[Problem]:
     if screen is None or gsm.length(screen.text) <= limit:
         return []
-    message = f"screen is {gsm.length(screen.text)} characters, limit {limit}"
+    by = " by SMS" if sms else ""
+    message = f"screen is {gsm.length(screen.text)} characters{by}, limit {limit}"
     return [Problem(codes.SCREEN_TOO_LONG, message, node, language=lang)]
 
 
@@ -457,6 +483,7 @@ def validate(
     problems += _check_paths(tree)
     problems += _check_languages(tree, catalog)
     problems += check_contract(tree)
+    problems += codes_of(tree)[1]  # a code defined twice (codes that have reports: checker)
     if problems:
         return problems  # screens of a broken tree would only repeat the same faults
     for limit in sorted(set(limits)):

@@ -19,7 +19,7 @@ from menus import problems as codes
 from menus.checker import TreeChecker
 from menus.datasets import Datasets, load_default_datasets
 from menus.document import Document
-from menus.i18n import LOCALES_DIR, Catalog
+from menus.i18n import Catalog
 from menus.languages import (
     LANGUAGE_NAME,
     completeness,
@@ -30,7 +30,7 @@ from menus.languages import (
 from menus.po import export_po, import_po
 from menus.problems import Problem
 
-from .trees_support import changed, default_document, node, option
+from .trees_support import changed, default_document, lingala, lingala_catalog, node, option
 
 LANGUAGES = ("sw", "fr", "en")
 
@@ -258,39 +258,6 @@ def test_an_imported_screen_over_the_limit_is_refused_naming_the_node(
 # Completeness and the languages offered ----------------------------------------------------------
 
 
-def lingala(document: Document) -> Document:
-    """The document with Lingala texts: the French ones under "ln" (what matters is that each
-    text exists and fits), Lingala's own name, and a keyword."""
-    po = export_po(document, "fr").replace("Language: fr", "Language: ln")
-    po = po.replace('msgstr "Français"', 'msgstr "Lingala"').replace(
-        'msgstr "ALERTE, SIGNALER"', 'msgstr "LIKAMBO"'
-    )
-    new, problems = import_po(document, po)
-    assert problems == []
-    return new
-
-
-def lingala_catalog(tmp_path: Path, *, untranslated: str | None = None) -> Catalog:
-    """locales/ as shipped, plus locales/ln (the French catalog under Lingala's name), with
-    ``untranslated`` left out of it."""
-    locales = tmp_path / "locales"
-    shutil.copytree(LOCALES_DIR, locales)
-    ln = locales / "ln" / "LC_MESSAGES"
-    ln.mkdir(parents=True)
-    text = (locales / "fr" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
-    text = text.replace("Language: fr", "Language: ln")
-    if untranslated is not None:
-        catalog = read_po(io.StringIO(text))
-        catalog[untranslated].string = ""
-        out = io.BytesIO()
-        from babel.messages.pofile import write_po
-
-        write_po(out, catalog)
-        text = out.getvalue().decode("utf-8")
-    (ln / "messages.po").write_text(text, encoding="utf-8")
-    return Catalog.load(locales)
-
-
 def test_completeness_per_language(tmp_path: Path, catalog: Catalog) -> None:
     document = default_document()
     total = len(text_slots(document))
@@ -318,8 +285,10 @@ def test_completeness_per_language(tmp_path: Path, catalog: Catalog) -> None:
     # Without a catalog for it, a language lacks every system string.
     ln = completeness(lingala(document), catalog)["ln"]
     assert ln.texts_complete and not ln.has_catalog and not ln.complete
-    # A language an editor is about to add: nothing yet.
-    assert completeness(document, catalog, extra=["kg"])["kg"].present == 0
+    # A language an editor is about to add: only the texts written once for every language.
+    kg = completeness(document, catalog, extra=["kg"])["kg"]
+    assert (kg.present, kg.declared, kg.offered) == (2, False, False)
+    assert offered_languages(document, catalog) == ("sw", "fr", "en")
 
 
 def test_a_language_is_offered_once_complete_without_code(

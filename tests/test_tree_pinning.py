@@ -9,12 +9,20 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from menus.codes import code_labels
 from services import Services
 from storage.models import Report
 
 from .phone import TO_CONFIRM_FR, Phone
 from .sms_support import Conversation
-from .trees_support import TREE, default_document, publish_document, relabel_report_fr, rollback
+from .trees_support import (
+    TREE,
+    default_document,
+    option,
+    publish_document,
+    relabel_report_fr,
+    rollback,
+)
 from .trees_support import changed as changed_tree
 
 V1_LABEL, V2_LABEL = "1 Signaler un incident\n", "1 Signaler un fait\n"
@@ -114,3 +122,35 @@ def test_the_default_document_is_what_version_1_serves(services: Services) -> No
     assert tree.version == 1
     assert tree.language_names["fr"] == "Francais"  # compiled from the stored document...
     assert default_document()["language_names"]["fr"] == "Français"  # ...kept as written
+
+
+def test_a_session_started_before_a_code_is_retired_may_still_file_it(
+    client: FlaskClient, services: Services
+) -> None:
+    """Retiring "pit collapse" hides it from new conversations only: one already at the
+    sub-category screen files it on version 1, and statistics still have its label."""
+    before = Phone(client, "ATUid_pin_retire_v1", number="+243990000321")
+    before.dial()
+    assert before.send("2", "1", "1").startswith("CON Accident : quel type ?\n1 Éboulement\n")
+
+    def retire_collapse(document: dict[str, object]) -> None:
+        option(document, "sub_accident", "accident.collapse")["retired"] = True
+
+    assert publish_document(services, changed_tree(retire_collapse)) == 2
+
+    after = Phone(client, "ATUid_pin_retire_v2", number="+243990000322")
+    after.dial()
+    assert after.send("2", "1", "1").startswith("CON Accident : quel type ?\n1 Puits inondé\n")
+
+    before.send("1", *TO_CONFIRM_FR[4:])  # pit collapse, then the rest
+    end = before.send("1")
+    assert end.startswith("END Merci !")
+    with services.db.session() as session:
+        report = session.scalars(select(Report)).one()
+    assert (report.subcategory, report.tree_version) == ("accident.collapse", 1)
+
+    current = services.trees.current(TREE)
+    assert current.version == 2
+    assert "accident.collapse" not in [o.value for o in current.node("sub_accident").options]
+    assert code_labels(current, "fr")["accident.collapse"] == "Éboulement"
+    assert code_labels(current, "en")["accident.collapse"] == "Pit collapse"

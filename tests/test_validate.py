@@ -14,7 +14,10 @@ import pytest
 import yaml
 
 from app import StartupError, create_app
+from menus import engine
 from menus import problems as codes
+from menus.checker import TreeChecker
+from menus.codes import CodeUse
 from menus.datasets import Datasets, load_default_datasets
 from menus.errors import TreeError
 from menus.i18n import Catalog
@@ -320,6 +323,25 @@ def _two_options_same_action(doc: Document) -> None:
     _node(doc, "confirm")["options"].append({"label": _text("Non", "No"), "action": "cancel"})
 
 
+def _code_defined_twice(doc: Document) -> None:
+    _node(doc, "category")["options"][0]["next"] = "sub_a"
+    doc["nodes"].insert(
+        1,
+        {
+            "id": "sub_a",
+            "kind": "menu",
+            "key": "subcategory",
+            "text": _text("Type ?", "Kind?"),
+            "next": "province",
+            "options": [{"value": "b", "label": _text("B", "B")}],
+        },
+    )
+
+
+def _no_name_for_a_language(doc: Document) -> None:
+    del doc["language_names"]["en"]
+
+
 def _reference_lost_in_translation(doc: Document) -> None:
     _node(doc, "done")["text"] = _text("Merci ! {reference}", "Thanks!")
 
@@ -514,6 +536,23 @@ BROKEN: list[tuple[str, Callable[[Document], None], Problem]] = [
         ),
     ),
     (
+        "a code defined twice",
+        _code_defined_twice,
+        Problem(
+            codes.DUPLICATE_CODE, "code 'b' is already defined by node 'category'", "sub_a", "b"
+        ),
+    ),
+    (
+        "a language without its name",
+        _no_name_for_a_language,
+        Problem(
+            codes.MISSING_TEXT,
+            "language_names has no name for 'en'",
+            language="en",
+            field="language_names",
+        ),
+    ),
+    (
         "a translation without the reference",
         _reference_lost_in_translation,
         Problem(
@@ -543,6 +582,202 @@ def test_broken_trees_are_refused_with_the_exact_problem(
     break_it(document)
     problems = problems_of(document, datasets, catalog)
     assert expected in problems, [str(p) for p in problems]
+
+
+LONG_ERROR = (
+    "Please write a few words about what happened: who was hurt, what was taken, "
+    "what was damaged or burnt, and what is still going on there today"
+)
+
+
+def _long_reask(doc: Document) -> None:
+    _node(doc, "details")["error"] = _text("Écrivez quelques mots.", LONG_ERROR)
+
+
+def _end_too_long_by_sms(doc: Document) -> None:
+    # Fits USSD; by SMS the last message also says "Delete these messages."
+    _node(doc, "done")["text"] = _text("Merci ! {reference}", "Thanks! {reference} " + "y" * 125)
+
+
+def _long_label(doc: Document) -> None:
+    _node(doc, "category")["options"].append(
+        {"value": "c", "label": _text("C", "C" * 120), "next": "province"}
+    )
+
+
+def _accented(doc: Document) -> None:
+    _node(doc, "category")["options"][1]["label"] = _text("Forêt", "Forest")
+
+
+def _lingala_begun(doc: Document) -> None:
+    _node(doc, "category")["text"]["ln"] = "Nini esalemi?"
+
+
+def _lingala_declared(doc: Document) -> None:
+    doc["languages"].append("ln")
+    doc["language_names"]["ln"] = "Lingala"
+    for raw in doc["nodes"]:
+        for holder in [raw, *raw.get("options", [])]:
+            for name in ("text", "label"):
+                if isinstance(holder.get(name), dict):
+                    holder[name]["ln"] = holder[name]["fr"]
+
+
+def _nothing(doc: Document) -> None:
+    pass
+
+
+def _b_as_a_subcategory(doc: Document) -> None:
+    """Category "b" becomes "c"; "b" is now a sub-category of "a"."""
+    _code_defined_twice(doc)
+    _node(doc, "category")["options"][1]["value"] = "c"
+
+
+MORE = "More"  # the first system string a language without a catalog lacks
+
+
+# Broken trees judged as a save or a publish judges them (menus.checker): with the service's
+# screen limits, its system catalogs, and the codes that already have reports. Each gives this
+# exact problem (an error, or a warning the editor shows).
+BROKEN_IN_CONTEXT: list[
+    tuple[str, Callable[[Document], None], tuple[int, ...], dict[str, CodeUse] | None, Problem]
+] = [
+    (
+        "a re-ask hint too long for the screen",
+        _long_reask,
+        (160,),
+        None,
+        Problem(
+            codes.SCREEN_TOO_LONG,
+            f"screen does not fit in 160 characters (page 1, re-ask {LONG_ERROR!r})",
+            "details",
+            language="en",
+        ),
+    ),
+    (
+        "a screen too long for one network's limit",
+        _long_label,
+        (160, 120),
+        None,
+        Problem(
+            codes.SCREEN_TOO_LONG,
+            "screen does not fit in 120 characters (page 2)",
+            "category",
+            language="en",
+        ),
+    ),
+    (
+        "an end screen too long by SMS only",
+        _end_too_long_by_sms,
+        (160,),
+        None,
+        Problem(
+            codes.SCREEN_TOO_LONG,
+            "screen is 169 characters by SMS, limit 160",
+            "done",
+            language="en",
+        ),
+    ),
+    (
+        "a code with reports removed",
+        _nothing,
+        (160,),
+        {"z": CodeUse("category")},
+        Problem(
+            codes.CODE_REMOVED,
+            "code 'z' has reports and cannot be removed: retire its option instead (retired: true)",
+            option="z",
+        ),
+    ),
+    (
+        "a category code with reports reused as a sub-category",
+        _b_as_a_subcategory,
+        (160,),
+        {"b": CodeUse("category")},
+        Problem(
+            codes.CODE_REUSED,
+            "code 'b' has reports as a category; it cannot become a subcategory",
+            "sub_a",
+            "b",
+        ),
+    ),
+    (
+        "a sub-category with reports moved under another category",
+        _b_as_a_subcategory,
+        (160,),
+        {"b": CodeUse("subcategory", frozenset({"c"}))},
+        Problem(
+            codes.CODE_REUSED,
+            "code 'b' has reports under 'c'; it cannot move under 'a'",
+            "sub_a",
+            "b",
+        ),
+    ),
+    (
+        "a declared language without its system catalog",
+        _lingala_declared,
+        (160,),
+        None,
+        Problem(
+            codes.UNTRANSLATED_SYSTEM_MESSAGES,
+            f"{len(engine.SYSTEM_MESSAGES)} system message(s) untranslated in locales/ln "
+            f"(e.g. {MORE!r})",
+            language="ln",
+        ),
+    ),
+    (
+        "a text that needs transliteration (a warning)",
+        _accented,
+        (160,),
+        None,
+        Problem(
+            codes.TRANSLITERATED,
+            "transliterated to GSM-7: 'ê'->'e' ('Forêt' is sent as 'Foret')",
+            "category",
+            "b",
+            "fr",
+            "label",
+            severity="warning",
+            characters=(("ê", "e"),),
+        ),
+    ),
+    (
+        "a language begun but not complete (a warning: not offered)",
+        _lingala_begun,
+        (160,),
+        None,
+        Problem(
+            codes.INCOMPLETE_LANGUAGE,
+            "not offered to reporters until complete: 9 of 10 texts missing "
+            "(first: language_name); no system catalog locales/ln/LC_MESSAGES/messages.po",
+            language="ln",
+            severity="warning",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "limits", "in_use", "expected"),
+    [b[1:] for b in BROKEN_IN_CONTEXT],
+    ids=[b[0] for b in BROKEN_IN_CONTEXT],
+)
+def test_broken_trees_are_judged_with_the_exact_problem(
+    break_it: Callable[[Document], None],
+    limits: tuple[int, ...],
+    in_use: dict[str, CodeUse] | None,
+    expected: Problem,
+    datasets: Datasets,
+    catalog: Catalog,
+) -> None:
+    document = small_tree()
+    break_it(document)
+    judgement = TreeChecker(datasets, catalog, limits).judge(document, in_use=in_use)
+    found = judgement.errors if expected.severity == "error" else judgement.warnings
+    assert expected in found, [str(p) for p in judgement.errors + judgement.warnings]
+    assert judgement.ok is (expected.severity == "warning")
+    if limits != (160,):  # the stricter limit is the one at fault
+        assert TreeChecker(datasets, catalog, (160,)).judge(document).ok
 
 
 def test_a_problem_prints_as_one_line_naming_node_option_and_language() -> None:

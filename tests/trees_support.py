@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+import io
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from babel.messages.pofile import read_po, write_po
+
 from menus.document import Document
+from menus.i18n import LOCALES_DIR, Catalog
 from menus.loader import read_document
+from menus.po import export_po, import_po
 from services import Services
 from storage import operations
 
@@ -70,3 +76,52 @@ def publish_document(services: Services, document: Document) -> int:
     version = draft(services, document)
     publish(services, version)
     return version
+
+
+# A language added without code: Lingala --------------------------------------------------------
+
+
+LINGALA_MAIN = "Kufatilia: yebisa likambo na mine. Nimero na yo ya telefone ekobombama."
+LINGALA_REPORT = "Yebisa likambo"
+
+
+def lingala(document: Document) -> Document:
+    """The document with Lingala texts, through a translator's PO file: the main menu's own
+    (``LINGALA_MAIN``, ``LINGALA_REPORT``), the French texts standing in for the rest (what
+    matters is that each text exists and fits), Lingala's own name, and a keyword."""
+    po = export_po(document, "fr").replace("Language: fr", "Language: ln")
+    po = po.replace('msgstr "Français"', 'msgstr "Lingala"').replace(
+        'msgstr "ALERTE, SIGNALER"', 'msgstr "LIKAMBO"'
+    )
+    po = po.replace('msgstr "Signaler un incident"', f'msgstr "{LINGALA_REPORT}"').replace(
+        'msgstr "Kufatilia: signaler un incident dans une mine. Votre numéro de téléphone reste '
+        'secret."',
+        f'msgstr "{LINGALA_MAIN}"',
+    )
+    new, problems = import_po(document, po)
+    assert problems == []
+    assert node(new, "main")["text"]["ln"] == LINGALA_MAIN
+    return new
+
+
+def lingala_catalog(tmp_path: Path, *, untranslated: str | None = None) -> Catalog:
+    return Catalog.load(lingala_locales(tmp_path, untranslated=untranslated))
+
+
+def lingala_locales(tmp_path: Path, *, untranslated: str | None = None) -> Path:
+    """locales/ as shipped, plus locales/ln (the French catalog under Lingala's name), with
+    ``untranslated`` left out of it."""
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, locales)
+    ln = locales / "ln" / "LC_MESSAGES"
+    ln.mkdir(parents=True)
+    text = (locales / "fr" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    text = text.replace("Language: fr", "Language: ln")
+    if untranslated is not None:
+        catalog = read_po(io.StringIO(text))
+        catalog[untranslated].string = ""
+        out = io.BytesIO()
+        write_po(out, catalog)
+        text = out.getvalue().decode("utf-8")
+    (ln / "messages.po").write_text(text, encoding="utf-8")
+    return locales
