@@ -117,6 +117,14 @@ def test_log_in_filter_open_correct_forward_resolve_and_read_the_timeline(
         story(tab, base, services)
 
 
+def keep(tab: Any, name: str) -> None:
+    """A full-page screenshot in test-screenshots/, named by the page and the screen's size, for a
+    person to look at (the assertions cannot tell whether a page looks right)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    size = "phone" if tab.viewport_size["width"] < 500 else "desktop"
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), full_page=True)
+
+
 def story(tab: Any, base: str, services: Services) -> None:
     make_report(services, category="taxation", subcategory="taxation.roadblock", details="Barrière")
     report = make_report(
@@ -134,6 +142,7 @@ def story(tab: Any, base: str, services: Services) -> None:
     assert "category=accident" in tab.url  # the filter lives in the URL
     links = tab.locator("table.inbox tbody a")
     assert links.count() == 1
+    keep(tab, "inbox")
     links.first.click()
     tab.wait_for_url(f"**/reports/{report.reference}")
     assert "Kamitugga <b>" in tab.locator("table.compare").inner_text()  # shown inert, as typed
@@ -167,6 +176,7 @@ def story(tab: Any, base: str, services: Services) -> None:
     ):
         assert expected in timeline, expected
     assert tab.locator(".badge.resolved").count() == 1
+    keep(tab, "report")
     assert errors == []  # no script error, no CSP violation
 
 
@@ -246,9 +256,7 @@ def test_the_dashboard_draws_its_charts(
         assert bars.count() == 2
         widths = sorted(bar.bounding_box()["width"] for bar in bars.all())
         assert widths[1] > widths[0] * 2  # 3 accidents against 1
-        SCREENSHOTS.mkdir(exist_ok=True)
-        size = "phone" if viewport["width"] < 500 else "desktop"
-        tab.screenshot(path=str(SCREENSHOTS / f"dashboard-{size}.png"), full_page=True)
+        keep(tab, "dashboard")
         # A bar is a way into the inbox: the reports it counts, the dashboard's filter kept.
         with tab.expect_navigation():
             tab.locator("#categories a rect").first.click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,12 +75,101 @@ def test_reporter_and_staff_text_is_shown_inert_on_every_page(
         "/admin/organisations",
         f"/admin/organisations/{partner_id}",
         f"/admin/organisations/{partner_id}/users",
+        f"/admin/users/{partner_user_id(coordinator, partner_id)}",
         "/account",
+        "/account/notifications",
+        "/dashboard",
+        f"/dashboard?site={SCRIPT}&q={HTML}",
+        "/reports/no-such-reference",  # the error page repeats nothing typed, but try it
     ]
     for page in pages:
         response = coordinator.get(page)
-        assert response.status_code == 200, page
-        assert_inert(response.get_data(as_text=True))
+        assert response.status_code == (404 if "no-such" in page else 200), page
+        html = response.get_data(as_text=True)
+        if "no-such" not in page:
+            assert_inert(html)
+        assert "<script>alert" not in html and "<img src=x" not in html
+
+
+def partner_user_id(coordinator: FlaskClient, partner_id: int) -> int:
+    """A member of the partner organisation, named with markup, created through the page."""
+    url = f"/admin/organisations/{partner_id}/users"
+    data = {"email": "p@example.org", "name": f"Partner {SCRIPT}", "role": "analyst"}
+    assert post_form(coordinator, url, url, {**data, "language": ""}).status_code == 200
+    members = coordinator.get(url).get_data(as_text=True)
+    return int(members.split('href="/admin/users/', 1)[1].split('"', 1)[0])
+
+
+# Every answer of the platform carries the security headers: pages, errors, refusals, files, the
+# API, the stylesheet, whether logged in or not.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+# Inside a tag (escaped text has no "<"): a script without src, a style attribute or element, an
+# event handler attribute. The CSP would block each; the pages should not need it to.
+INLINE = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>|<style|<[a-z][^<>]*\s(?:style|on[a-z]+)=", re.IGNORECASE
+)
+
+
+def assert_secured(response: Any, where: str) -> None:
+    csp = response.headers.get("Content-Security-Policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ") if d}
+    assert directives.get("frame-ancestors") == ["'none'"], where
+    assert directives.get("default-src") == ["'none'"], where
+    assert directives.get("script-src") == ["'self'"], where  # no 'unsafe-inline', no nonce
+    assert directives.get("style-src") == ["'self'"], where
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, (where, name)
+
+
+def test_every_page_and_answer_carries_the_security_headers(
+    app: Flask, coordinator: FlaskClient, services: Services
+) -> None:
+    report = make_report(services, site=SCRIPT, details=HTML)
+    partner = coordinator.get("/admin/organisations").get_data(as_text=True)
+    partner_id = int(partner.split("/admin/organisations/")[2].split('"')[0])
+    member_id = partner_user_id(coordinator, partner_id)
+    values = {
+        "reference": report.reference,
+        "organisation_id": partner_id,
+        "user_id": member_id,
+        "fmt": "csv",
+        "filename": "app.css",
+    }
+    anonymous = app.test_client()
+    visited = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint.startswith(
+            ("gateways.", "ops_", "health")
+        ):
+            continue
+        if not set(rule.arguments) <= set(values):
+            continue  # a page of another part whose arguments this test cannot name
+        path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)
+        assert path is not None
+        url = path[1]
+        for who, client in (("coordinator", coordinator), ("anonymous", anonymous)):
+            response = client.get(url)
+            body = response.get_data(as_text=True)
+            response.close()  # files and exports are streamed
+            assert_secured(response, f"{who} {url} {response.status_code}")
+            if response.mimetype == "text/html":
+                assert not INLINE.findall(body), (who, url)
+            visited += 1
+    assert visited >= 30
+    # Refusals and errors too: a form without its token, a page that does not exist, a method
+    # that is not allowed, a token the API does not know.
+    for response, where in (
+        (coordinator.post(f"/reports/{report.reference}/status", data={}), "no CSRF"),
+        (coordinator.get("/reports/0000000"), "not found"),
+        (coordinator.put("/reports"), "method"),
+        (anonymous.get("/api/v1/reports", headers={"Authorization": "Bearer x"}), "api 401"),
+    ):
+        assert response.status_code in (400, 401, 404, 405), where
+        assert_secured(response, where)
 
 
 def test_every_correction_writes_its_audit_rows_in_the_same_transaction(
