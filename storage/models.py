@@ -91,7 +91,9 @@ class Report(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("reports.id", name="fk_reports_duplicate_of"), index=True
     )
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by every follow-up operation: the dashboard recounts only the months whose reports
+    # were received or changed since its last count (storage/queries/dashboard.py).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     # The inbox's first page for one filter, newest first, is an index range scan on one of these
     # (bench/inbox.py measures them at 1,000,000 reports). Low-cardinality filters (channel,

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -22,6 +22,7 @@ from services import EXTENSION_KEY, Services
 from storage import operations, queries
 from storage.models import Organisation, Report
 from web import passwords
+from web.dashboard.controllers import counts_for
 
 from .conftest import FIXED_NOW, Backend
 from .web_support import People, csrf_token, login, make_report, web_app
@@ -29,6 +30,7 @@ from .web_support import People, csrf_token, login, make_report, web_app
 HOSTILE_SITE = '<script>alert("site")</script><b>Kamituga</b>'
 HOSTILE_DETAILS = '=HYPERLINK("http://evil.example","click") <img src=x onerror=alert(1)>'
 PHONE = "+243812345678"
+ZONE = "Africa/Lubumbashi"
 
 
 @pytest.fixture
@@ -428,3 +430,89 @@ def test_the_dashboard_counts_again_as_soon_as_anything_changes(
     make_report(services, province="CD-SK")
     body = client.get("/dashboard").get_data(as_text=True)
     assert "4 reports" in body  # and so does a new report
+
+
+def test_the_kept_counts_are_brought_up_to_date_month_by_month(
+    app: Flask,
+    services: Services,
+    orgs: dict[str, Organisation],
+    reports: dict[str, Report],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a change only the months it touched are counted again, and the counts are those a
+    whole count gives. The roadblock, received at 23:30 UTC on 31 October, is a November report
+    in Bukavu: counting November again must find it."""
+    with services.db.transaction() as session:
+        found = session.get(Report, reports["roadblock"].id)
+        assert found is not None
+        found.created_at = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)
+    counted: list[list[str] | None] = []
+    real = queries.count_months
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        months = kwargs.get("months")
+        counted.append(None if months is None else list(months))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "count_months", spy)
+    client = logged_in(app, "coordinator@example.org")
+
+    def shown() -> queries.Counts:
+        """The counts the page drew from (what counts_for returned), and a whole count's."""
+        with app.test_request_context():
+            kept = counts_for(queries.InboxFilter(), None)
+        with services.db.session() as session:
+            whole = real(session, queries.InboxFilter(), None, zone=ZONE, now=services.clock.now())
+        assert kept == queries.tally_months(whole).counts()
+        return kept
+
+    services.clock.fixed = FIXED_NOW + timedelta(hours=1)  # the reports came an hour ago
+    assert shown().by["month"] == [("2025-10", 1), ("2026-11", 2)]
+    assert counted == [None]  # the first view counts everything
+    shown()
+    assert counted == [None]  # nothing changed since: nothing counted
+    # A follow-up on the old report: its month only is counted again.
+    url = f"/reports/{reports['old'].reference}"
+    response = client.post(
+        url + "/status", data={"status": "monitoring", "csrf_token": csrf_token(client.get(url))}
+    )
+    assert response.status_code == 302
+    counts = shown()
+    assert counted[1:] == [["2025-10"]]
+    assert dict(counts.by["status"]) == {"new": 2, "monitoring": 1}
+    # A new report and a merge: the months they touched, and the duplicate leaves the counts.
+    services.clock.fixed = FIXED_NOW + timedelta(hours=2)
+    make_report(services, province="CD-NK", territory="CD6105")
+    url = f"/reports/{reports['roadblock'].reference}"
+    response = client.post(
+        url + "/merge",
+        data={"original": reports["old"].reference, "csrf_token": csrf_token(client.get(url))},
+    )
+    assert response.status_code == 302
+    counts = shown()
+    assert counted[2:] == [["2025-10", "2026-11"]]
+    assert counts.total == 3 and counts.by["month"] == [("2025-10", 1), ("2026-11", 2)]
+    assert dict(counts.by["province"]) == {"CD-SK": 2, "CD-NK": 1}
+
+
+def test_counts_kept_by_someone_else_meanwhile_are_not_overwritten(
+    app: Flask, services: Services, reports: dict[str, Report]
+) -> None:
+    """Two views updating at once: the second to store finds another base and stores nothing,
+    so the kept total and the kept months always agree."""
+    from web.dashboard.controllers import _store
+
+    with app.test_request_context():
+        counts_for(queries.InboxFilter(), None)
+        (key,) = services.redis.scan_iter(match=services.settings.redis_prefix + "dashboard:*")
+        kept = services.redis.hgetall(key)
+        for base in ("", "2020-01-01T00:00:00+00:00"):
+            _store(key, base, FIXED_NOW, queries.Tally(), {}, whole=True)
+            assert services.redis.hgetall(key) == kept
+        at = kept[b"at"]
+        assert isinstance(at, bytes)
+        _store(key, at.decode(), FIXED_NOW, queries.Tally(), {}, whole=True)
+        assert services.redis.hgetall(key) == {
+            b"at": FIXED_NOW.isoformat().encode(),
+            b"tally": b'{"pairs": [], "months": {}}',
+        }

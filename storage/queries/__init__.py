@@ -5,7 +5,17 @@ One module per subject, re-exported below, so that callers write ``queries.langu
 
 from __future__ import annotations
 
-from .dashboard import DIMENSIONS, Counts, dashboard_counts, data_version
+from .dashboard import (
+    DIMENSIONS,
+    PAIRS,
+    Counts,
+    MonthRows,
+    Tally,
+    changed_months,
+    count_months,
+    dashboard_counts,
+    tally_months,
+)
 from .inbox import (
     SORTS,
     UNASSIGNED,
@@ -84,6 +94,7 @@ __all__ = [
     "CORRECTABLE_FIELDS",
     "DIMENSIONS",
     "EXPORT_FIELDS",
+    "PAIRS",
     "SELECTION_COLUMNS",
     "SORTS",
     "UNASSIGNED",
@@ -91,19 +102,22 @@ __all__ = [
     "Cursor",
     "InboxFilter",
     "InboxPage",
+    "MonthRows",
     "ReportScope",
     "Sort",
     "Subscriber",
+    "Tally",
     "TimelineEntry",
     "VersionInfo",
     "Visibility",
     "api_token_by_hash",
     "api_tokens",
+    "changed_months",
     "codes_in_use",
     "count_matching",
+    "count_months",
     "current_values",
     "dashboard_counts",
-    "data_version",
     "duplicates_of",
     "export_row",
     "forwarded_to",
@@ -138,6 +152,7 @@ __all__ = [
     "sms_incoming_seen",
     "status_for_reporter",
     "subscribers",
+    "tally_months",
     "timeline",
     "tree_document",
     "tree_ids",

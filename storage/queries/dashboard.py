@@ -2,10 +2,14 @@
 by category, sub-category, month received, province, territoire, status, verification, channel
 and language, for any inbox filter and visibility.
 
-On PostgreSQL all of it is one query, one pass over the matching rows (``GROUPING SETS`` of five
-pairs of dimensions, every set hashed), served by an index-only scan of ``ix_reports_dashboard``: at a million reports that
-pass is the whole cost, so it is paid once rather than nine times (bench/analysis.py measures
-it). SQLite has no grouping sets and gets one ``GROUP BY`` per pair (an embedded database is small).
+On PostgreSQL the counts are one query, one pass over the matching rows (``GROUPING SETS`` of three
+groups of dimensions, each with the month received, every set hashed), served by an index-only
+scan of ``ix_reports_dashboard``. SQLite has no grouping sets and gets one ``GROUP BY`` per group.
+
+Counted by month, the counts can be kept (web/dashboard keeps them in Redis) and brought up to
+date by counting again only the months whose reports were received or changed since
+(``changed_months``): at a million reports a whole count reads a million index entries, a month a
+few thousand (bench/analysis.py measures both).
 """
 
 from __future__ import annotations
@@ -13,14 +17,24 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, literal_column, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session
 
-from ..models import Report, ReportEvent
+from ..models import Report
 from .inbox import InboxFilter, Visibility, where_clauses
 
 # Each dimension and the column it counts by ("month" is computed: see ``_month``).
@@ -91,15 +105,16 @@ def _ordered(dimension: str, pairs: Sequence[tuple[Any, int]]) -> list[tuple[str
     return sorted(found, key=lambda pair: (-pair[1], pair[0] or ""))
 
 
-# Dimensions counted together: one group per pair is fewer hash tables than one per dimension
-# (a fifth less time at a million reports), and each dimension's counts are the pair's sums.
+# Dimensions counted together, each group by month received; each dimension's counts (and each
+# month's) are sums of its group's. Fewer sets are fewer hash tables: three rather than four took
+# 874 ms instead of 1,353 ms at a million reports in psql (the status group has at most 120 values
+# a month).
 PAIRS: tuple[tuple[str, ...], ...] = (
     ("category", "subcategory"),
     ("province", "territory"),
-    ("status", "verification"),
-    ("channel", "language"),
-    ("month",),
+    ("status", "verification", "channel", "language"),
 )
+PAIRED = tuple(d for pair in PAIRS for d in pair)  # every dimension but the month
 
 
 def _sums(rows: list[tuple[dict[str, Any], int]]) -> dict[str, list[tuple[Any, int]]]:
@@ -120,58 +135,150 @@ def dashboard_counts(
     now: datetime,
 ) -> Counts:
     """Every dimension's counts for the reports the inbox would list with ``f``."""
+    return tally_months(count_months(session, f, visibility, zone=zone, now=now)).counts()
+
+
+MonthRows = list[tuple[int, tuple[Any, ...], int]]
+"""One month's counts: (index in PAIRS, the group's values, how many reports)."""
+
+
+def count_months(
+    session: Session,
+    f: InboxFilter,
+    visibility: Visibility | None,
+    *,
+    zone: str,
+    now: datetime,
+    months: Sequence[str] | None = None,
+) -> dict[str, MonthRows]:
+    """The counts of each month received ("YYYY-MM" in ``zone``), by the groups of dimensions;
+    only the ``months`` listed when given (an index range scan each: a few thousand entries
+    rather than a million)."""
     dialect = session.get_bind().dialect.name
     offset = now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
-    columns = {**_COLUMNS, "month": _month(dialect, zone, offset)}
+    month = _month(dialect, zone, offset)
     where = where_clauses(f, visibility)
+    if months is not None:
+        if not months:
+            return {}
+        where.append(
+            or_(
+                *[
+                    and_(Report.created_at >= start, Report.created_at < end)
+                    for start, end in (_month_bounds(dialect, zone, offset, m) for m in months)
+                ]
+            )
+        )
+    found: dict[str, MonthRows] = {}
     if dialect == "postgresql":
-        return _grouping_sets(session, columns, where)
-    rows: list[tuple[dict[str, Any], int]] = []
-    total = 0
-    for pair in PAIRS:
-        chosen = [columns[d] for d in pair]
-        found = session.execute(select(*chosen, func.count()).where(*where).group_by(*chosen))
-        for row in found:
-            rows.append((dict(zip(pair, row[:-1], strict=True)), int(row[-1])))
-            if pair == PAIRS[0]:
-                total += int(row[-1])
-    by = _sums(rows)
-    return Counts(total=total, by={d: _ordered(d, pairs) for d, pairs in by.items()})
+        # For this transaction only: JIT compiling costs more than it saves on one pass, and the
+        # planner hashes every set (a few thousand groups in all) only if it believes they fit;
+        # its estimate for an expression like the month is the row count.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        chosen = [month.label("month"), *[_COLUMNS[d].label(d) for d in PAIRED]]
+        # GROUPING(x) is 0 in the rows grouped by x: it tells a NULL value from "not this set".
+        grouped = [func.grouping(_COLUMNS[p[0]]).label(f"g_{p[0]}") for p in PAIRS]
+        sets = func.grouping_sets(*[tuple_(month, *[_COLUMNS[d] for d in p]) for p in PAIRS])
+        query = select(*chosen, *grouped, func.count().label("n")).where(*where).group_by(sets)
+        for row in session.execute(query):
+            mapping = row._mapping
+            index = next(i for i, p in enumerate(PAIRS) if mapping[f"g_{p[0]}"] == 0)
+            values = tuple(mapping[d] for d in PAIRS[index])
+            found.setdefault(_text(mapping["month"]) or "", []).append(
+                (index, values, int(mapping["n"]))
+            )
+        return found
+    for index, pair in enumerate(PAIRS):
+        columns = [month, *[_COLUMNS[d] for d in pair]]
+        for row in session.execute(select(*columns, func.count()).where(*where).group_by(*columns)):
+            found.setdefault(_text(row[0]) or "", []).append(
+                (index, tuple(row[1:-1]), int(row[-1]))
+            )
+    return found
 
 
-def _grouping_sets(
-    session: Session, columns: dict[str, Any], where: list[ColumnElement[bool]]
-) -> Counts:
-    # For this transaction only: JIT compiling costs more than it saves on one pass, and the
-    # planner hashes every set (a few hundred groups in all) only if it believes they fit; its
-    # estimate for an expression like the month is the row count.
-    session.execute(text("SET LOCAL jit = off"))
-    session.execute(text("SET LOCAL work_mem = '256MB'"))
-    chosen = [columns[d].label(d) for d in DIMENSIONS]
-    # GROUPING(x) is 0 in the rows grouped by x: it tells a NULL value from "not this set".
-    firsts = [pair[0] for pair in PAIRS]
-    grouped = [func.grouping(columns[d]).label(f"g_{d}") for d in firsts]
-    sets = func.grouping_sets(
-        *[tuple_(*[columns[d] for d in pair]) for pair in PAIRS], literal_column("()")
+def _month_bounds(
+    dialect: str, zone: str, offset: timedelta, month: str
+) -> tuple[datetime, datetime]:
+    """The UTC instants a month received ("YYYY-MM") starts and ends at, by the same rule as
+    ``_month`` (the zone's own rules on PostgreSQL, its offset now on SQLite)."""
+    year, number = (int(part) for part in month.split("-"))
+    following = (year + 1, 1) if number == 12 else (year, number + 1)
+    if dialect == "postgresql":
+        local = ZoneInfo(zone)
+        return (
+            datetime(year, number, 1, tzinfo=local).astimezone(UTC),
+            datetime(*following, 1, tzinfo=local).astimezone(UTC),
+        )
+    return (
+        datetime(year, number, 1, tzinfo=UTC) - offset,
+        datetime(*following, 1, tzinfo=UTC) - offset,
     )
-    query = select(*chosen, *grouped, func.count().label("n")).where(*where).group_by(sets)
-    rows: list[tuple[dict[str, Any], int]] = []
-    total = 0
-    for row in session.execute(query):
-        mapping = row._mapping
-        pair = next((p for p in PAIRS if mapping[f"g_{p[0]}"] == 0), None)
-        if pair is None:  # the empty set: every matching report
-            total = int(mapping["n"])
-        else:
-            rows.append(({d: mapping[d] for d in pair}, int(mapping["n"])))
-    by = _sums(rows)
-    return Counts(total=total, by={d: _ordered(d, pairs) for d, pairs in by.items()})
 
 
-def data_version(session: Session) -> tuple[int, int]:
-    """Changes whenever a count can: a new report (its id), or anything done to one (every
-    correction, verification, status change, forward and merge writes a timeline event). Two
-    index lookups: cheap enough to ask before every dashboard."""
-    reports = session.scalar(select(func.max(Report.id))) or 0
-    events = session.scalar(select(func.max(ReportEvent.id))) or 0
-    return int(reports), int(events)
+def changed_months(session: Session, since: datetime, *, zone: str, now: datetime) -> set[str]:
+    """The months received ("YYYY-MM" in ``zone``) of the reports received or changed (any
+    follow-up operation sets ``updated_at``) at or after ``since``: two index range scans."""
+    dialect = session.get_bind().dialect.name
+    offset = now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
+    month = _month(dialect, zone, offset)
+    received = select(month).where(Report.created_at >= since)
+    changed = select(month).where(Report.updated_at >= since)
+    return {_text(value) or "" for value in session.scalars(union(received, changed))}
+
+
+@dataclass
+class Tally:
+    """Counts summed over months, and each month's own, so that a month counted again replaces
+    its old counts: ``pairs[(index in PAIRS, values)]`` and ``months[month]``."""
+
+    pairs: dict[tuple[int, tuple[Any, ...]], int] = field(default_factory=dict)
+    months: dict[str, int] = field(default_factory=dict)
+
+    def add(self, month: str, rows: MonthRows, sign: int = 1) -> None:
+        for index, values, count in rows:
+            key = (index, tuple(values))
+            left = self.pairs.get(key, 0) + sign * count
+            if left:
+                self.pairs[key] = left
+            else:
+                self.pairs.pop(key, None)
+            if index == 0:  # every report is in exactly one row of each group
+                total = self.months.get(month, 0) + sign * count
+                if total:
+                    self.months[month] = total
+                else:
+                    self.months.pop(month, None)
+
+    def counts(self) -> Counts:
+        rows = [
+            (dict(zip(PAIRS[index], values, strict=True)), count)
+            for (index, values), count in self.pairs.items()
+        ]
+        by = _sums(rows)
+        by["month"] = list(self.months.items())
+        return Counts(
+            total=sum(self.months.values()),
+            by={d: _ordered(d, pairs) for d, pairs in by.items()},
+        )
+
+    def to_json(self) -> Any:
+        return {
+            "pairs": [[index, list(values), n] for (index, values), n in self.pairs.items()],
+            "months": self.months,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Tally:
+        return cls(
+            pairs={(int(i), tuple(values)): int(n) for i, values, n in data["pairs"]},
+            months={str(m): int(n) for m, n in data["months"].items()},
+        )
+
+
+def tally_months(by_month: dict[str, MonthRows]) -> Tally:
+    tally = Tally()
+    for month, rows in by_month.items():
+        tally.add(month, rows)
+    return tally

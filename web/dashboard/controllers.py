@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import redis
@@ -129,45 +129,103 @@ def build_charts(counts: queries.Counts) -> list[Chart]:
     ]
 
 
-CACHE_SECONDS = 600  # a cached count is only ever served for the data it was counted on
+KEEP_SECONDS = 7 * 24 * 3600  # kept counts not used for a week are dropped
+# A change is stamped (``updated_at``, ``created_at``) before its transaction commits, which takes
+# seconds at most (one transaction per request, statements cut at 3 s): months changed this long
+# before the last count are counted again, so a late commit is never missed.
+MARGIN = timedelta(minutes=2)
+MAX_MONTHS_AGAIN = 48  # beyond this, one whole count costs less than month after month
+
+# Stores the counts only if nobody stored others since they were read (ARGV[1], '' = none):
+# the kept total and the kept months always agree with each other.
+_STORE = """
+local current = redis.call('HGET', KEYS[1], 'at')
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+"""
+
+
+def _rows(raw: bytes | str | None) -> queries.MonthRows:
+    return [(int(i), tuple(values), int(n)) for i, values, n in json.loads(raw or "[]")]
+
+
+def _store(
+    key: str,
+    base: str,
+    at: datetime,
+    tally: queries.Tally,
+    months: dict[str, queries.MonthRows],
+    *,
+    whole: bool,
+) -> None:
+    """Keep ``tally`` and the ``months`` counted for it, as of ``at``. ``whole``: every month was
+    counted (``months`` holds them all) and replaces what was kept."""
+    services = current_services()
+    fields: list[str] = ["at", at.isoformat(), "tally", json.dumps(tally.to_json())]
+    for month, rows in months.items():
+        fields += [f"m:{month}", json.dumps([[i, list(v), n] for i, v, n in rows])]
+    with contextlib.suppress(redis.RedisError):
+        services.redis.eval(_STORE, 1, key, base, KEEP_SECONDS, "1" if whole else "0", *fields)
 
 
 def counts_for(
     selection: queries.InboxFilter, visibility: queries.Visibility | None
 ) -> queries.Counts:
-    """The counts, from Redis when nothing changed since they were counted (the key holds the
-    data's version: a new report or any follow-up makes another key). Counting a million reports
-    takes a whole pass; looking the version up, two index reads."""
-    session = db()
+    """The counts, kept in Redis by month received and brought up to date at each view: only the
+    months with a report received or changed since the last count are counted again (a month
+    is a few thousand index entries; the whole, at a million reports, a million)."""
     services = current_services()
     zone = services.settings.timezone.key
-    version = queries.data_version(session)
+    now = services.clock.now()
     described = json.dumps(
         [dataclasses.asdict(selection), dataclasses.asdict(visibility) if visibility else None],
         default=sorted_text,
         sort_keys=True,
     )
-    digest = hashlib.sha256(f"{described}|{zone}|{version}".encode()).hexdigest()[:32]
+    # The groups' layout is part of the key: counts kept by another version are never read.
+    layout = json.dumps(queries.PAIRS)
+    digest = hashlib.sha256(f"{described}|{zone}|{layout}".encode()).hexdigest()[:32]
     key = f"{services.settings.redis_prefix}dashboard:{digest}"
     try:
-        cached = services.redis.get(key)
+        base, kept = services.redis.hmget(key, "at", "tally")
     except redis.RedisError:
-        cached = None  # the dashboard works without its cache
-    if cached is not None:
-        data = json.loads(cached)
-        by = {
-            name: [(value, count) for value, count in pairs] for name, pairs in data["by"].items()
-        }
-        return queries.Counts(total=data["total"], by=by)
+        base = kept = None  # the dashboard works without its cache
+    base_text = base.decode() if isinstance(base, bytes) else (base or "")
     with services.db.reading() as reading:
-        counts = queries.dashboard_counts(
-            reading, selection, visibility, zone=zone, now=services.clock.now()
-        )
-    with contextlib.suppress(redis.RedisError):
-        services.redis.set(
-            key, json.dumps({"total": counts.total, "by": counts.by}), ex=CACHE_SECONDS
-        )
-    return counts
+        if base_text and kept is not None:
+            since = datetime.fromisoformat(base_text) - MARGIN
+            months = sorted(queries.changed_months(reading, since, zone=zone, now=now))
+            if not months:
+                return queries.Tally.from_json(json.loads(kept)).counts()
+            if len(months) <= MAX_MONTHS_AGAIN:
+                try:
+                    again, kept, *old = services.redis.hmget(
+                        key, "at", "tally", *[f"m:{m}" for m in months]
+                    )
+                except redis.RedisError:
+                    again = None
+                if again is not None and kept is not None and again == base:
+                    tally = queries.Tally.from_json(json.loads(kept))
+                    fresh = queries.count_months(
+                        reading, selection, visibility, zone=zone, now=now, months=months
+                    )
+                    counted = {m: fresh.get(m, []) for m in months}
+                    for month, raw in zip(months, old, strict=True):
+                        tally.add(month, _rows(raw), -1)
+                        tally.add(month, counted[month])
+                    _store(key, base_text, now, tally, counted, whole=False)
+                    return tally.counts()
+        by_month = queries.count_months(reading, selection, visibility, zone=zone, now=now)
+    tally = queries.tally_months(by_month)
+    _store(key, base_text, now, tally, by_month, whole=True)
+    return tally.counts()
 
 
 def sorted_text(value: object) -> object:
