@@ -356,7 +356,10 @@ def po_export(
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
     click.echo(
         f"tree '{tree_id}' version {version}: {state.total} texts, {state.present} already in "
         f"'{language}', written to {output}"

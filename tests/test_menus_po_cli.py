@@ -45,6 +45,10 @@ def test_export_then_import_changes_nothing(app: Flask, tmp_path: Path) -> None:
     assert same.exit_code == 0, same.stderr
     assert same.stdout == f"tree 'incident': {path} changes no text; nothing imported\n"
 
+    nowhere = _run(app, "export", TREE, "--lang", "fr", "-o", str(tmp_path / "no" / "fr.po"))
+    assert nowhere.exit_code == 1
+    assert "cannot write" in nowhere.stderr and "No such file or directory" in nowhere.stderr
+
 
 def test_import_makes_a_draft_then_updates_it(
     app: Flask, services: Services, tmp_path: Path
