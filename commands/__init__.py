@@ -1,5 +1,5 @@
 """``flask`` sub-commands: db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens,
-notify."""
+notify, dashboard."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from .dashboard import dashboard
     from .db import db
     from .dev import dev
     from .menus import menus
@@ -17,5 +18,18 @@ def register(app: Flask) -> None:
     from .simulate import simulate
     from .worker import worker
 
-    for group in (db, dev, menus, reports, simulate, outbox, worker, orgs, users, tokens, notify):
+    for group in (
+        db,
+        dev,
+        menus,
+        reports,
+        simulate,
+        outbox,
+        worker,
+        orgs,
+        users,
+        tokens,
+        notify,
+        dashboard,
+    ):
         app.cli.add_command(group)

@@ -516,3 +516,43 @@ def test_counts_kept_by_someone_else_meanwhile_are_not_overwritten(
             b"at": FIXED_NOW.isoformat().encode(),
             b"tally": b'{"pairs": [], "months": {}}',
         }
+
+
+@pytest.mark.parametrize("visibility", ["pooled", "restricted"])
+def test_flask_dashboard_warm_counts_ahead_of_every_reader(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, visibility: str
+) -> None:
+    """After ``flask dashboard warm`` (cron), nobody's unfiltered dashboard counts the whole."""
+    app = web_app(backend, tmp_path, visibility=visibility)
+    services: Services = app.extensions[EXTENSION_KEY]
+    people = People(services)
+    goma = people.org("CSO Goma", provinces=["CD-NK"])
+    people.user("coordinator@example.org", people.org("Network"), "coordinator")
+    people.user("goma@example.org", goma, "analyst")
+    make_report(services, province="CD-NK", territory="CD6105")
+    make_report(services, province="CD-SK")
+    services.clock.fixed = FIXED_NOW + timedelta(hours=1)  # the reports came an hour ago
+    result = app.test_cli_runner().invoke(args=["dashboard", "warm"])
+    assert result.exit_code == 0, result.output
+    counted = {line.split(" (")[0] for line in result.output.splitlines()}
+    if visibility == "pooled":
+        assert counted == {"the whole network: 2 report(s)"}
+    else:  # each organisation its own view, even one whose area is everywhere
+        assert counted == {
+            "the whole network: 2 report(s)",
+            "CSO Goma: 1 report(s)",
+            "Network: 2 report(s)",
+        }
+    whole: list[bool] = []
+    real = queries.count_months
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        whole.append(kwargs.get("months") is None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "count_months", spy)
+    for email in ("coordinator@example.org", "goma@example.org"):
+        page = logged_in(app, email).get("/dashboard")
+        assert page.status_code == 200
+    assert whole == []  # nothing counted at all: nothing changed since the warm-up
+    services.close()

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import redis
 from flask import render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -90,8 +90,8 @@ def _territories(pairs: list[tuple[str | None, int]]) -> Chart:
     if rest:
         note = _(
             "%(count)s other territoires: %(reports)s reports.",
-            count=len(rest),
-            reports=sum(count for _value, count in rest),
+            count=format_number(len(rest)),
+            reports=format_number(sum(count for _value, count in rest)),
         )
     items = _items(shown, taxonomy.territory_name, "territory")
     return charts.bars("territories", _("By territoire"), items, note=note)
