@@ -10,7 +10,8 @@ import logging
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Request, Response, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from gunicorn.errors import AppImportError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.sansio.response import Response as BaseResponse
@@ -80,6 +81,19 @@ def plain_error(error: HTTPException) -> BaseResponse:
     return response
 
 
+class NoSessionOn(SecureCookieSessionInterface):
+    """Flask's cookie session everywhere but on the gateway endpoints (a gateway has no cookie,
+    and opening a session was a measurable part of a USSD hop): Flask's null session there."""
+
+    def __init__(self, paths: frozenset[str]) -> None:
+        self.paths = paths
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in self.paths:
+            return None
+        return super().open_session(app, request)
+
+
 def register_gateways(app: Flask, settings: Settings) -> None:
     """The endpoints gateways call, under one parent blueprint that gives them their rules:
     small bodies, and every HTTP error as one plain-text line."""
@@ -99,6 +113,8 @@ def register_gateways(app: Flask, settings: Settings) -> None:
 
     gateways.register_error_handler(HTTPException, plain_error)
     app.register_blueprint(gateways)
+    paths = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith(GATEWAYS)}
+    app.session_interface = NoSessionOn(frozenset(paths))
 
     @app.errorhandler(MethodNotAllowed)
     def wrong_method(error: MethodNotAllowed) -> BaseResponse | HTTPException:

@@ -80,8 +80,9 @@ def main() -> None:
     parser.add_argument(
         "--no-profile",
         action="store_true",
-        help="only the CPU time per hop, without cProfile's own cost (best of three runs)",
+        help="only the CPU time per hop, without cProfile's own cost (best of --rounds runs)",
     )
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     database_url = os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest"
@@ -119,7 +120,7 @@ def main() -> None:
         requests = bodies(args.sessions, str(int(time.time())))
         if args.no_profile:
             runs = []
-            for attempt in range(3):
+            for attempt in range(args.rounds):
                 batch = bodies(args.sessions, f"{time.time()}{attempt}", (attempt + 2) * 10**6)
                 started = time.process_time()
                 for body in batch:
@@ -127,7 +128,8 @@ def main() -> None:
                 runs.append((time.process_time() - started) / len(batch) * 1000)
             bad = [s for s in statuses if not s.startswith("200")]
             print(
-                f"CPU per hop (this process; best of 3 x {len(batch)} hops): {min(runs):.3f} ms "
+                f"CPU per hop (this process; best of {args.rounds} x {len(batch)} hops): "
+                f"{min(runs):.3f} ms "
                 f"({', '.join(f'{r:.3f}' for r in runs)}); non-200: {len(bad)}; "
                 f"load average {os.getloadavg()[0]:.2f}"
             )

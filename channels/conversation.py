@@ -10,7 +10,9 @@ handed to the outbox workers only once it has committed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -61,6 +63,7 @@ LIMIT_SETTINGS: dict[Limit, str] = {
     "reports": "reports_per_day",
     "sms": "sms_per_hour",
 }
+HASHES_CACHED = 4096  # phone hashes kept per process, by a digest of the number as sent
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,15 @@ class Caller:
 
     channel: str
     gateway: str
-    phone: str = field(repr=False)
+    msisdn: str = field(repr=False)  # as the gateway sent it
+    region: str = field(repr=False)
     phone_hash: str
     network_code: str | None
+
+    @property
+    def phone(self) -> str:
+        """The E.164 form, parsed when a report or an SMS needs it rather than on every hop."""
+        return phones.normalise(self.msisdn, self.region)
 
     def conversation_key(self, conversation_id: str) -> str:
         """The key a conversation's report is stored under: one report per conversation."""
@@ -198,9 +207,17 @@ class Conversations:
         self.phone_region = services.settings.phone_region
         self.limits = RateLimits(services.redis, services.settings.redis_prefix)
         self.rate = services.settings.rate_limits
+        self._hashes: dict[bytes, str] = {}  # keyed digest of the number as sent -> its hash
+        self._digest_key = os.urandom(32)
+        self._windows: tuple[int, Windows] | None = None
 
     def windows(self) -> Windows:
-        return Windows.at(self.services.clock.now(), self.services.settings.timezone)
+        """The rate limits' windows now (worked out once per second)."""
+        now = self.services.clock.now()
+        second = int(now.timestamp())
+        if self._windows is None or self._windows[0] != second:
+            self._windows = (second, Windows.at(now, self.services.settings.timezone))
+        return self._windows[1]
 
     def rate_limited(self, caller: Caller, limit: Limit, *, first: bool) -> None:
         """Count a refused request; log the first of each phone and window (a flood is one
@@ -221,12 +238,22 @@ class Conversations:
 
     def caller(self, channel: str, gateway: str, msisdn: str, network: str) -> Caller:
         """Raises ``phones.InvalidPhoneNumber`` for a number that cannot be a phone."""
-        phone = phones.normalise(msisdn, self.phone_region)
+        # Parsing a number against the numbering plan was the costliest step of a hop that
+        # needs no database, and a session sends the same number on every hop: its hash is
+        # kept, under a digest keyed for this process only (no number is kept in clear).
+        seen = hashlib.blake2b(msisdn.encode(), key=self._digest_key, digest_size=16).digest()
+        phone_hash = self._hashes.get(seen)
+        if phone_hash is None:
+            phone_hash = self.services.vault.hash(phones.normalise(msisdn, self.phone_region))
+            if len(self._hashes) >= HASHES_CACHED:
+                self._hashes.clear()
+            self._hashes[seen] = phone_hash
         return Caller(
             channel=channel,
             gateway=gateway,
-            phone=phone,
-            phone_hash=self.services.vault.hash(phone),
+            msisdn=msisdn,
+            region=self.phone_region,
+            phone_hash=phone_hash,
             network_code=network or None,
         )
 

@@ -67,13 +67,15 @@ def _form() -> MultiDict[str, str]:
     the request is served with its text as close as we can tell to what was meant."""
     if request.mimetype != "application/x-www-form-urlencoded":
         return request.form
-    raw = request.get_data(cache=True)  # the form below is parsed from this same copy
+    raw = request.get_data(cache=True)
     try:
-        raw.decode("utf-8")
+        body = raw.decode("utf-8")
     except UnicodeDecodeError:
         log.warning("%s: body is not UTF-8; read as Latin-1", request.path)
-        return MultiDict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
-    return request.form
+        body = raw.decode("latin-1")
+    # Parsed here, once (werkzeug's form parser would read the same bytes again, at several
+    # times the cost, on every USSD hop).
+    return MultiDict(parse_qsl(body, keep_blank_values=True))
 
 
 def read_form(fields: Sequence[Field]) -> dict[str, str] | str:

@@ -229,9 +229,10 @@ def memory_per_session(server: RedisServer, count: int) -> dict[str, float]:
     for key in client.scan_iter(count=1000):
         name = key.decode()
         # kuf:ussd:s:<conversation> -> "ussd:s"; kuf:ussd:resume:<hash> -> "ussd:resume";
-        # kuf:lang:<hash> -> "lang" (the phone's cached language, one per phone)
+        # kuf:lang:<hash> -> "lang" (the phone's cached language) and kuf:rl:<hash> -> "rl"
+        # (its rate-limit counters), one each per phone
         parts = name.split(":")
-        kind = parts[1] if parts[1] == "lang" else ":".join(parts[1:3])
+        kind = parts[1] if parts[1] in ("lang", "rl") else ":".join(parts[1:3])
         by_kind[kind] = by_kind.get(kind, 0) + int(client.memory_usage(key, samples=0) or 0)
     return {kind: total / count for kind, total in sorted(by_kind.items())}
 

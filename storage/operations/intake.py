@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from menus import contract
@@ -102,13 +104,23 @@ def create_report(
     already stored, reference and all. A reference already taken (rare: one in ~900,000) is
     drawn again, so the reference is final once this returns, inside the caller's transaction.
     """
-    existing = session.scalar(
-        select(Report).where(Report.conversation_key == submission.conversation_key)
-    )
-    if existing is not None:
-        return existing, False
+    # One round trip asks both: is this conversation's report stored already, and is the
+    # reference drawn free (the submit hop's latency is the reporter's wait).
     reference = new_reference()
-    while session.scalar(select(Report.id).where(Report.reference == reference)) is not None:
+    while True:
+        found = session.scalars(
+            select(Report).where(
+                or_(
+                    Report.conversation_key == submission.conversation_key,
+                    Report.reference == reference,
+                )
+            )
+        ).all()
+        for row in found:
+            if row.conversation_key == submission.conversation_key:
+                return row, False
+        if not found:
+            break
         reference = new_reference()
     report = Report(
         reference=reference,
@@ -132,12 +144,19 @@ def create_report(
 
 
 def remember_language(session: Session, phone_hash: str, language: str, now: datetime) -> None:
-    reporter = session.get(Reporter, phone_hash)
-    if reporter is None:
-        session.add(Reporter(phone_hash=phone_hash, language=language, updated_at=now))
-    else:
-        reporter.language = language
-        reporter.updated_at = now
+    """One statement (an upsert), not a read then a write: the language choice is on a USSD hop."""
+    values = {"phone_hash": phone_hash, "language": language, "updated_at": now}
+    upsert = (
+        postgresql_insert(Reporter)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite_insert(Reporter)
+    ).values(**values)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[Reporter.phone_hash],
+            set_={"language": language, "updated_at": now},
+        )
+    )
 
 
 def record_ussd_session_end(session: Session, **fields: Any) -> UssdSessionLog:
