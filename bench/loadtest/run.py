@@ -46,6 +46,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(PROJECT))
 
+import psutil  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -92,13 +93,19 @@ def prepare_database(url: str) -> None:
 
 
 @dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    pid: int  # gunicorn's master
+
+
+@dataclass(frozen=True)
 class Gunicorn:
     workers: int
     worker_class: str
     threads: int
 
     @contextmanager
-    def serve(self, target: str, env: dict[str, str], ready_path: str) -> Iterator[str]:
+    def serve(self, target: str, env: dict[str, str], ready_path: str) -> Iterator[Served]:
         port = free_port()
         command = [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -129,7 +136,7 @@ class Gunicorn:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise LoadtestFailed(f"gunicorn {target} did not start")
                 time.sleep(0.2)
-            yield base
+            yield Served(base, process.pid)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -137,6 +144,59 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# CPU per hop, by process -------------------------------------------------------------------
+
+
+class CpuMeter:
+    """CPU seconds the gunicorn workers, our redis-server and the PostgreSQL backends serving our
+    database use over a run: on a shared machine the ratio of hops/s moves with what else runs,
+    the CPU a hop costs each process much less, and it says which part limits the hops."""
+
+    def __init__(self, served: Served, redis_pid: int, database_url: str) -> None:
+        self.served, self.redis_pid = served, redis_pid
+        self.database = make_url(database_url).database
+        self.admin = create_engine(make_url(database_url).set(database="postgres"))
+
+    def _seconds(self, pids: list[int]) -> float:
+        total = 0.0
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
+    def read(self) -> dict[str, float]:
+        master = psutil.Process(self.served.pid)
+        workers = [self.served.pid] + [p.pid for p in master.children(recursive=True)]
+        with self.admin.connect() as conn:
+            backends = list(
+                conn.scalars(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                    {"name": self.database},
+                )
+            )
+        return {
+            "gunicorn": self._seconds(workers),
+            "redis": self._seconds([self.redis_pid]),
+            "postgres": self._seconds(backends),
+        }
+
+    @contextmanager
+    def measuring(self, into: dict[str, float]) -> Iterator[None]:
+        before = self.read()
+        yield
+        after = self.read()
+        into.update({part: after[part] - before.get(part, 0.0) for part in after})
+
+
+def cpu_line(label: str, used: dict[str, float], hops: int) -> str:
+    parts = "  ".join(f"{part} {seconds / hops * 1e6:6.0f}" for part, seconds in used.items())
+    total = sum(used.values()) / hops * 1e6
+    return f"  {label:22} {parts}  total {total:6.0f} µs of CPU per hop"
 
 
 # wrk ------------------------------------------------------------------------------------------
@@ -335,15 +395,27 @@ def main() -> int:
             "KUFATILIA__INSTANCE_PATH": str(Path(tmp) / "instance"),
         }
         run = str(int(time.time()))
-        with server_model.serve("minimal:create_app()", env, "/hello") as base:
+        assert redis_server.process is not None
+        redis_pid = redis_server.process.pid
+        minimal_cpu: dict[str, float] = {}
+        service_cpu: dict[str, float] = {}
+        with server_model.serve("minimal:create_app()", env, "/hello") as served:
+            base = served.base
             wrk(base + "/hello", "hello.lua", 3, args.threads)  # warm-up
             hello = wrk(base + "/hello", "hello.lua", args.duration, args.threads)
             check("hello", hello, sessions=False)
-            minimal = wrk(base, "sessions.lua", args.duration, args.threads, "minimal", run, "1")
+            with CpuMeter(served, redis_pid, database_url).measuring(minimal_cpu):
+                minimal = wrk(
+                    base, "sessions.lua", args.duration, args.threads, "minimal", run, "1"
+                )
             check("minimal hop", minimal, sessions=True)
-        with server_model.serve("app:create_app()", env, "/health") as base:
+        with server_model.serve("app:create_app()", env, "/health") as served:
+            base = served.base
             wrk(base, "sessions.lua", 3, args.threads, "service", run + "w", "2")  # warm-up
-            service = wrk(base, "sessions.lua", args.duration, args.threads, "service", run, "3")
+            with CpuMeter(served, redis_pid, database_url).measuring(service_cpu):
+                service = wrk(
+                    base, "sessions.lua", args.duration, args.threads, "service", run, "3"
+                )
             check("service", service, sessions=True)
 
             say("\nclosed loop (each connection sends its next hop as soon as it has the answer)")
@@ -359,6 +431,9 @@ def main() -> int:
                 f"service / hello = {service['rate'] / hello['rate']:.2f}; "
                 f"minimal / hello = {minimal['rate'] / hello['rate']:.2f}"
             )
+            say("\nwhere a hop's CPU goes (the same two runs; wrk's own CPU not counted)")
+            say(cpu_line("minimal hop", minimal_cpu, minimal["requests"]))
+            say(cpu_line("service hop", service_cpu, service["requests"]))
 
             steps = [int(s) for s in args.capacity.split(",") if s.strip()]
             if steps:
