@@ -91,7 +91,13 @@ def screen_limits(settings: Settings) -> list[int]:
 def build_services(settings: Settings) -> Services:
     catalog = Catalog.load()
     datasets = load_default_datasets()
-    checker = TreeChecker(datasets, catalog, tuple(screen_limits(settings)))
+    checker = TreeChecker(
+        datasets,
+        catalog,
+        tuple(screen_limits(settings)),
+        sms_max_length=settings.sms.max_length,
+        sms_contact=settings.sms.help_contact,
+    )
     seeds = tree_seeds(settings, checker)  # a broken one stops start-up before any connection
     connection = connect(settings.redis_url, settings.instance_path)
     db = Database(

@@ -23,6 +23,7 @@ from .languages import completeness, offered_languages, tree_languages
 from .loader import read_document
 from .model import Tree
 from .problems import Problem
+from .sms.texts import check_texts
 from .validate import validate
 
 REMEMBERED = 16  # valid compiled trees kept by document
@@ -47,6 +48,10 @@ class TreeChecker:
     datasets: Datasets
     catalog: Catalog
     limits: tuple[int, ...]
+    # SMS texts outside the menus (welcome, help, ...) must fit this (sms.max_length); None: not
+    # checked. ``sms_contact`` is sms.help_contact, which the help text gives.
+    sms_max_length: int | None = None
+    sms_contact: str = ""
     # Valid trees by document: compiling is a pure function of the document (the version is only
     # a label), so start-up does not validate the seed file and its stored copy twice.
     _valid: dict[str, Tree] = field(default_factory=dict, compare=False, repr=False)
@@ -71,6 +76,11 @@ class TreeChecker:
         if offered != tree.languages:
             tree = replace(tree, languages=offered)
         found = validate(tree, self.datasets, self.catalog, self.limits)
+        if self.sms_max_length is not None:
+            keywords = [w for words in tree.keywords.values() for w in words]
+            found += check_texts(
+                self.catalog, tree.languages, keywords, self.sms_max_length, self.sms_contact
+            )
         if tree_id is not None and tree.id != tree_id:
             found.append(
                 Problem(

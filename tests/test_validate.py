@@ -21,8 +21,9 @@ from menus.codes import CodeUse
 from menus.datasets import Datasets, load_default_datasets
 from menus.errors import TreeError
 from menus.i18n import Catalog
-from menus.loader import parse_tree, read_tree
+from menus.loader import parse_tree, read_document, read_tree
 from menus.problems import Problem
+from menus.sms.texts import MSG_HELP
 from menus.validate import validate
 
 from .conftest import Backend, app_config
@@ -923,3 +924,19 @@ def test_start_up_refuses_invalid_yaml(tmp_path: Path) -> None:
     path.write_text("nodes: [\n  - id: x\n", encoding="utf-8")
     error = _refused(app_config(_offline_backend(tmp_path), tmp_path, trees=[str(path)]))
     assert "not valid YAML" in str(error)
+
+
+def test_sms_texts_outside_the_menus_fit_three_segments(datasets: Datasets) -> None:
+    """Help, the welcome (a line per language) and the other SMS texts fit sms.max_length."""
+    document = read_document(DEFAULT_TREE)
+    shipped = Catalog.load()
+    assert TreeChecker(datasets, shipped, (160,), sms_max_length=459).judge(document).ok
+    translations = shipped._translations
+    long_help = {**translations["fr"], MSG_HELP: "Répondez par le numéro de votre choix. " * 12}
+    catalog = Catalog({**translations, "fr": long_help})
+    judgement = TreeChecker(datasets, catalog, (160,), sms_max_length=459).judge(document)
+    assert [(p.code, p.node, p.language) for p in judgement.errors] == [
+        (codes.SCREEN_TOO_LONG, "@sms_help", "fr")
+    ]
+    assert str(judgement.errors[0]).startswith("system screen @sms_help (fr): SMS is 6")
+    assert str(judgement.errors[0]).endswith("characters, more than sms.max_length (459)")

@@ -3,10 +3,13 @@ the acknowledgement of a report written in the reporter's own words."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import gsm
+from .. import problems as codes
 from ..i18n import N_, Catalog
+from ..problems import Problem
 from .words import Vocabulary
 
 MSG_START = N_("Text {keyword} to report an incident at a mine.")
@@ -83,3 +86,54 @@ def reply_text(question: str | None, *, prefix: str = "", text: str = "", max_le
     else:
         out = question
     return gsm.truncate(gsm.to_gsm(out), max_length)
+
+
+REFERENCE_SAMPLE = "0000000"
+NEUTRAL_KEYWORD = "KUFATILIA"  # sms.keywords' language-neutral word, as shipped
+STOP_SAMPLE = "ARRET"  # the longest of sms.stop_words as shipped
+
+
+def check_texts(
+    catalog: Catalog,
+    languages: tuple[str, ...],
+    keywords: Iterable[str],
+    max_length: int,
+    contact: str = "",
+) -> list[Problem]:
+    """Every SMS text outside the menus fits one reply (``sms.max_length``: three segments), in
+    every offered language: the welcome (one line per language, so it grows with each language
+    added), help, expiry, "nothing to stop" and the acknowledgement of a report in one's own
+    words. Keywords are measured at the longest the tree or the shipped settings give."""
+    keyword = max([NEUTRAL_KEYWORD, *(str(k).upper() for k in keywords)], key=len)
+    words = Vocabulary(
+        keywords=(),
+        stop={},
+        help={},
+        shown={lang: keyword for lang in languages},
+        stop_shown={lang: STOP_SAMPLE for lang in languages},
+    )
+    texts = SmsTexts(catalog, words, languages, contact)
+    found: list[tuple[str, str | None, str]] = [
+        ("@sms_welcome", None, texts.welcome()),
+        ("@sms_saved", None, texts.saved(None, REFERENCE_SAMPLE)),
+    ]
+    for lang in languages:
+        found += [
+            ("@sms_help", lang, texts.help_outside(lang)),
+            ("@sms_expired", lang, texts.expired(lang)),
+            ("@sms_nothing_to_stop", lang, texts.nothing_to_stop(lang)),
+            ("@sms_saved", lang, texts.saved(lang, REFERENCE_SAMPLE)),
+        ]
+    problems: list[Problem] = []
+    for node, shown_in, text in found:
+        length = gsm.length(gsm.to_gsm(text))
+        if length > max_length:
+            problems.append(
+                Problem(
+                    codes.SCREEN_TOO_LONG,
+                    f"SMS is {length} characters, more than sms.max_length ({max_length})",
+                    node,
+                    language=shown_in,
+                )
+            )
+    return problems
