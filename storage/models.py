@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -175,6 +176,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An org_admin the coordinator allows to edit the menu trees (coordinators always may).
+    menu_editor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiToken(Base):
@@ -387,6 +390,22 @@ class TreeVersion(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest publication
     published_by: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(500))  # where it came from: a file, a rollback
+
+
+class TreeAudit(Base):
+    """The menu editor's audit trail: who did what to which tree version, and when (a save,
+    a publish, a rollback, a retired code, a PO import, an editor allowed...). Append-only, like
+    ``report_changes``: the ORM refuses updates and deletes, and database triggers refuse too."""
+
+    __tablename__ = "tree_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    tree_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class NotificationPreference(Base):

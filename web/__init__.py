@@ -33,13 +33,14 @@ def init_app(app: Flask, services: Services) -> None:
     from .api.blueprint import blueprint as api
     from .auth.blueprint import blueprint as auth
     from .dashboard.blueprint import blueprint as dashboard
+    from .editor.blueprint import blueprint as editor
     from .exports.blueprint import blueprint as exports
     from .home.blueprint import blueprint as home
     from .notifications.blueprint import blueprint as notifications
     from .reports.blueprint import blueprint as reports
 
     # The exports' rule (/reports/export.csv) before the report page's (/reports/<reference>).
-    platform = (home, auth, exports, reports, dashboard, notifications, admin)
+    platform = (home, auth, exports, reports, dashboard, notifications, admin, editor)
     for blueprint in platform:
         app.register_blueprint(blueprint)
     names = {blueprint.name for blueprint in platform}

@@ -41,6 +41,7 @@ class Actor:
     provinces: frozenset[str] = frozenset()
     territories: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    menu_editor: bool = False  # an org_admin the coordinator allows to edit the menu trees
 
     # Flask-Login's user protocol
     is_authenticated = True
@@ -69,6 +70,7 @@ class Actor:
             provinces=frozenset(organisation.provinces or ()),
             territories=frozenset(organisation.territories or ()),
             categories=frozenset(organisation.categories or ()),
+            menu_editor=bool(user.menu_editor),
         )
 
 

@@ -128,6 +128,16 @@ def can_edit_user(actor: Actor, user_id: int, organisation_id: int, role: str) -
     )
 
 
+def can_edit_menus(actor: Actor) -> bool:
+    """The menu editor (trees, versions, publish, simulator): the coordinator, and the org admins
+    the coordinator allows."""
+    return actor.role == COORDINATOR or (actor.role == ORG_ADMIN and actor.menu_editor)
+
+
+def can_allow_menu_editors(actor: Actor) -> bool:
+    return actor.role == COORDINATOR
+
+
 # The names templates may call; registered as Jinja globals by web/__init__.py.
 TEMPLATE_FUNCTIONS = {
     f.__name__: f
@@ -147,5 +157,7 @@ TEMPLATE_FUNCTIONS = {
         can_see_admin,
         can_give_role,
         can_edit_user,
+        can_edit_menus,
+        can_allow_menu_editors,
     )
 }

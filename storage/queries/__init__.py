@@ -78,6 +78,7 @@ from .reports import (
     timeline,
 )
 from .selection import SELECTION_COLUMNS, selected_reports
+from .tree_audit import AuditEntry, OrgAdmin, org_admins, tree_audit
 from .trees import (
     VersionInfo,
     codes_in_use,
@@ -98,11 +99,13 @@ __all__ = [
     "SELECTION_COLUMNS",
     "SORTS",
     "UNASSIGNED",
+    "AuditEntry",
     "Counts",
     "Cursor",
     "InboxFilter",
     "InboxPage",
     "MonthRows",
+    "OrgAdmin",
     "ReportScope",
     "Sort",
     "Subscriber",
@@ -128,6 +131,7 @@ __all__ = [
     "language_for",
     "latest_version",
     "occurred_text",
+    "org_admins",
     "organisation_by_id",
     "organisation_by_name",
     "organisation_names",
@@ -154,6 +158,7 @@ __all__ = [
     "subscribers",
     "tally_months",
     "timeline",
+    "tree_audit",
     "tree_document",
     "tree_ids",
     "tree_version",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from menus.checker import Judgement, TreeChecker
@@ -40,7 +40,9 @@ class VersionInfo:
 
 def tree_ids(session: Session) -> list[str]:
     return list(
-        session.scalars(select(distinct(TreeVersion.tree_id)).order_by(TreeVersion.tree_id))
+        session.scalars(
+            select(TreeVersion.tree_id).distinct().order_by(TreeVersion.tree_id)
+        )
     )
 
 
