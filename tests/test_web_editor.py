@@ -4,12 +4,14 @@ simulator and the audit trail (both backends)."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po, write_po
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
@@ -116,7 +118,9 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("email", ["analyst@example.org", "viewer@example.org", "admin@example.org"])
+@pytest.mark.parametrize(
+    "email", ["analyst@example.org", "viewer@example.org", "admin@example.org"]
+)
 def test_who_may_not_edit_is_refused_every_view_and_action(
     client: FlaskClient, people: dict[str, Any], email: str, services: Services
 ) -> None:
@@ -129,7 +133,9 @@ def test_who_may_not_edit_is_refused_every_view_and_action(
         else:
             response = client.post(url, data={**(data or {}), "csrf_token": token})
         assert response.status_code == 403, (email, url)
-    allow = client.post("/menus/editors", data={"user_id": "2", "allowed": "1", "csrf_token": token})
+    allow = client.post(
+        "/menus/editors", data={"user_id": "2", "allowed": "1", "csrf_token": token}
+    )
     assert allow.status_code == 403
     with services.db.session() as session:
         assert len(queries.tree_versions(session, "incident")) == 1
@@ -322,12 +328,21 @@ def test_the_simulator_runs_a_draft_and_stores_nothing(
     with services.db.session() as session:
         assert session.scalar(text("SELECT count(*) FROM reports")) == 0
     # Kept apart from real sessions: only the simulator's own keys.
-    keys = {k.decode() for k in services.redis.keys("*")}
+    keys = {k.decode() if isinstance(k, bytes) else k for k in services.redis.keys("*")}
     assert any(":simulator:s:" in k for k in keys)
     assert not any(":ussd:s:" in k for k in keys)
 
     thread = send("send", "ALERTE", channel="sms")
     assert "Signaler un incident" in thread and "segment" in thread
+
+    # The draft as it is now, after an edit (not a copy kept from the first run).
+    main = node_form(coordinator, "/menus/incident/2/nodes/main")
+    main["opt-0-label-fr"] = "Signaler un accident"
+    assert (
+        coordinator.post("/menus/incident/2/nodes/main", data={**main, "op": "save"}).status_code
+        == 302
+    )
+    assert "1 Signaler un accident" in send("dial")
 
 
 def test_the_audit_trail_is_append_only(coordinator: FlaskClient, services: Services) -> None:
@@ -342,3 +357,70 @@ def test_the_audit_trail_is_append_only(coordinator: FlaskClient, services: Serv
         session.execute(update(TreeAudit).values(detail="rewritten"))
     with services.db.session() as session:
         assert session.scalars(select(TreeVersion.version)).all() == [1, 2]
+
+
+def _po_with(po_text: bytes, context: str, string: str) -> bytes:
+    catalog = read_po(io.BytesIO(po_text))
+    found = [m for m in catalog if m.context == context]
+    assert found, context
+    found[0].string = string
+    out = io.BytesIO()
+    write_po(out, catalog)
+    return out.getvalue()
+
+
+def test_po_files_download_upload_and_per_language_completeness(
+    coordinator: FlaskClient, services: Services
+) -> None:
+    page = coordinator.get("/menus/incident/1").get_data(as_text=True)
+    assert "Languages and translators" in page and "offered" in page
+    po = coordinator.get("/menus/incident/1/po?lang=fr")
+    assert po.status_code == 200
+    assert 'msgctxt "category/accident/label"' in po.get_data(as_text=True)
+    assert coordinator.get("/menus/incident/1/po?lang=x!").status_code == 400
+
+    def upload(version: int, data: bytes) -> Any:
+        page = coordinator.get(f"/menus/incident/{version}")
+        revision = re.search(r'name="revision" value="(\d+)"', page.get_data(as_text=True))
+        return coordinator.post(
+            f"/menus/incident/{version}/po",
+            data={
+                "csrf_token": csrf_token(page),
+                "revision": revision.group(1) if revision else "",
+                "po": (io.BytesIO(data), "fr.po"),
+            },
+            content_type="multipart/form-data",
+        )
+
+    too_long = _po_with(po.data, "category/accident/label", "Accident " + "très grave " * 20)
+    refused = upload(1, too_long)
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    assert "would add 1 problem(s)" in body and "category (fr)" in body
+    with services.db.session() as session:
+        assert len(queries.tree_versions(session, "incident")) == 1
+
+    fixed = _po_with(po.data, "category/accident/label", "Accident minier")
+    made = upload(1, fixed)  # from the published version: a new draft
+    assert made.status_code == 302 and made.headers["Location"].endswith("/menus/incident/2")
+    assert category_labels(services)["accident"]["label"]["fr"] == "Accident minier"
+    again = upload(2, _po_with(po.data, "category/violence/label", "Violences armées"))
+    assert again.status_code == 302 and again.headers["Location"].endswith("/menus/incident/2")
+    assert category_labels(services)["violence"]["label"]["fr"] == "Violences armées"
+    with services.db.session() as session:
+        actions = [(e.action, e.version) for e in queries.tree_audit(session, "incident")]
+    assert actions == [("po_import", 2), ("po_import", 2)]
+
+
+def test_every_question_of_the_default_tree_opens_and_saves_unchanged(
+    coordinator: FlaskClient, services: Services
+) -> None:
+    new_draft(coordinator)
+    before = document(services)
+    for node in before["nodes"]:
+        url = f"/menus/incident/2/nodes/{node['id']}"
+        data = node_form(coordinator, url)
+        if node.get("skip"):
+            data["skip-on"] = "1"
+        assert coordinator.post(url, data={**data, "op": "save"}).status_code == 302, url
+    assert document(services) == before  # the form loses nothing it does not show

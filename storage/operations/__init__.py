@@ -68,6 +68,7 @@ from .people import (
 )
 from .tree_edits import (
     AuditError,
+    import_draft,
     publish_edit,
     record_tree_action,
     rollback_edit,
@@ -126,6 +127,7 @@ __all__ = [
     "expire_outbox_messages",
     "forget_sms_incoming",
     "forward_report",
+    "import_draft",
     "mark_duplicate",
     "mark_outbox_failed",
     "mark_outbox_retry",

@@ -114,6 +114,29 @@ def save_edit(
     return row
 
 
+def import_draft(
+    session: Session,
+    document: Document,
+    *,
+    user_id: int,
+    by: str,
+    now: datetime,
+    note: str,
+) -> TreeVersion:
+    """A new draft holding an imported document (a translator's PO file applied), recorded."""
+    row = trees.create_draft(session, document, by=by, now=now, note=note)
+    record_tree_action(
+        session,
+        user_id=user_id,
+        action=PO_IMPORT,
+        now=now,
+        tree_id=row.tree_id,
+        version=row.version,
+        detail=note,
+    )
+    return row
+
+
 def publish_edit(
     session: Session,
     checker: TreeChecker,

@@ -40,9 +40,7 @@ class VersionInfo:
 
 def tree_ids(session: Session) -> list[str]:
     return list(
-        session.scalars(
-            select(TreeVersion.tree_id).distinct().order_by(TreeVersion.tree_id)
-        )
+        session.scalars(select(TreeVersion.tree_id).distinct().order_by(TreeVersion.tree_id))
     )
 
 

@@ -27,4 +27,6 @@ rule(
 rule("/<tree_id>/<int:version>/yaml", "yaml", c.yaml_view, methods=["GET", "POST"])
 rule("/<tree_id>/<int:version>/export.yaml", "export", c.export)
 rule("/<tree_id>/<int:version>/simulate", "simulate", c.simulate, methods=["GET", "POST"])
+rule("/<tree_id>/<int:version>/po", "po_download", c.po_download)
+rule("/<tree_id>/<int:version>/po", "po_upload", c.po_upload, methods=["POST"])
 errors.register(blueprint)

@@ -22,7 +22,9 @@ from menus.checker import Judgement
 from menus.diff import diff_documents
 from menus.document import Document, option_id, parse_text, to_yaml
 from menus.errors import TreeError
+from menus.languages import completeness, tree_languages
 from menus.model import INPUT_TYPES, NODE_KINDS, Tree
+from menus.po import LANGUAGE_CODE, export_po, import_po, po_language
 from menus.problems import Problem
 from services import current_services
 from storage import operations, queries
@@ -219,16 +221,22 @@ def _shown_language(document: Document) -> str:
 
 
 def _version_page(
-    row: TreeVersion, judgement: Judgement | None = None, status: int = 200
+    row: TreeVersion,
+    judgement: Judgement | None = None,
+    status: int = 200,
+    po_problems: list[Problem] | None = None,
 ) -> tuple[str, int]:
     judgement = judgement or _judge(row)
     document = row.document
     placed = Placed([*judgement.errors, *judgement.warnings])
     outline = _outline(document, _shown_language(document))
     others = queries.tree_versions(db(), row.tree_id)
+    languages = completeness(document, current_services().catalog).values()
     return (
         render_template(
             "editor/version.html",
+            languages=languages,
+            po_problems=po_problems or [],
             row=row,
             judgement=judgement,
             placed=placed,
@@ -396,7 +404,7 @@ def _node_page(
             node=node,
             node_id=node_id,
             options=options,
-            langs=edits.languages(document),
+            langs=tree_languages(document),
             ids=edits.node_ids(document),
             kinds=NODE_KINDS,
             input_types=INPUT_TYPES,
@@ -425,7 +433,9 @@ def node(tree_id: str, version: int, node_id: str) -> Response | tuple[str, int]
     op = request.form.get("op", "save")
     form = {k: v for k, v in request.form.items()}
     try:
-        document, done = edits.apply_node_form(row.document, node_id, form, op, _used(tree_id))
+        document, done = edits.apply_node_form(
+            row.document, node_id, form, op, _used(tree_id), tree_languages(row.document)
+        )
     except Refused as exc:
         return _node_page(row, node_id, message=_refusal(exc), status=400)
     action = tree_edits.RETIRE if op.startswith("retire:") else tree_edits.SAVE
@@ -609,10 +619,12 @@ def _sim_choice(row: TreeVersion) -> dict[str, str]:
 
 
 def _sim_tree(row: TreeVersion) -> Tree | None:
-    """The version as the engine runs it: the published one as served, a draft as compiled."""
-    served = current_services().trees.get(row.tree_id, row.version)
-    if served is not None:
-        return served
+    """The version as the engine runs it: a draft compiled as it is now (never through the
+    registry, which keeps what it loads: a draft changes), any other version as served."""
+    if row.status != "draft":
+        served = current_services().trees.get(row.tree_id, row.version)
+        if served is not None:
+            return served
     return _judge(row).tree
 
 
@@ -679,3 +691,92 @@ def simulate(tree_id: str, version: int) -> Response | tuple[str, int]:
         langs=edits.languages(row.document),
         error=error,
     ), 400
+
+
+# Translators' PO files ----------------------------------------------------------------------
+
+
+@login_required
+def po_download(tree_id: str, version: int) -> Response:
+    """One language's texts as a PO file (Poedit, Weblate); a new language's msgstrs are empty."""
+    _require_editor()
+    row = _row(tree_id, version)
+    language = request.args.get("lang", "").strip()
+    if not LANGUAGE_CODE.match(language):
+        abort(400)
+    body = export_po(row.document, language, version=version, created=row.updated_at)
+    return Response(
+        body,
+        mimetype="text/x-gettext-translation",
+        headers={
+            "Content-Disposition": f'attachment; filename="{tree_id}-v{version}-{language}.po"'
+        },
+    )
+
+
+@login_required
+def po_upload(tree_id: str, version: int) -> Response | tuple[str, int]:
+    """A translator's PO file applied to this version: a draft is updated (with the revision the
+    page was built from), any other version gives a new draft. Like the CLI, an import that would
+    add errors (a translation too long for a screen) is refused, each problem named."""
+    _require_editor()
+    row = _row(tree_id, version)
+    upload = request.files.get("po")
+    data = upload.read() if upload is not None else b""
+    if not data:
+        flash(_("Choose a PO file."), "error")
+        return _version_page(row, status=400)
+    language = request.form.get("lang", "").strip() or None
+    document, problems = import_po(row.document, data, language=language)
+    if any(p.severity == "error" for p in problems):
+        flash(_("Nothing was imported: the file cannot be used."), "error")
+        return _version_page(row, status=400, po_problems=problems)
+    changes = diff_documents(row.document, document)
+    if not changes:
+        flash(_("This file changes no text: nothing was imported."), "info")
+        return _version_page(row, status=200, po_problems=problems)
+    before, after = _judge(row), _judge(row, document)
+    added = [p for p in after.errors if p not in before.errors]
+    if added:
+        flash(
+            _(
+                "Not imported: the file would add %(count)s problem(s). Fix it and import it again.",
+                count=len(added),
+            ),
+            "error",
+        )
+        return _version_page(row, status=400, po_problems=[*added, *problems])
+    lang = po_language(row.document, data, language) or "?"
+    name = upload.filename if upload is not None and upload.filename else "PO"
+    note = f"{lang} texts imported from {name}: {len(changes)} text(s) changed"
+    services = current_services()
+    try:
+        if row.status == "draft":
+            saved = tree_edits.save_edit(
+                db(),
+                tree_id,
+                version,
+                document,
+                _revision(),
+                user_id=current_user.id,
+                by=_by(),
+                now=services.clock.now(),
+                action=tree_edits.PO_IMPORT,
+                detail=note,
+            )
+        else:
+            saved = tree_edits.import_draft(
+                db(),
+                document,
+                user_id=current_user.id,
+                by=_by(),
+                now=services.clock.now(),
+                note=note,
+            )
+    except operations.StaleRevision as exc:
+        db().rollback()
+        flash(_stale(exc), "error")
+        return _version_page(_row(tree_id, version), status=409)
+    commit()
+    flash(_("%(count)s text(s) imported in %(lang)s.", count=len(changes), lang=lang), "success")
+    return redirect(url_for("editor.version", tree_id=tree_id, version=saved.version))

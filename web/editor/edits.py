@@ -110,6 +110,7 @@ def apply_node_form(
     form: Mapping[str, str],
     op: str,
     codes_in_use: Mapping[str, str] | None = None,
+    langs: list[str] | None = None,
 ) -> tuple[Document, str]:
     """The document after the node form and its button ``op``; and what was done (for the audit).
 
@@ -122,7 +123,7 @@ def apply_node_form(
     node = find_node(document, node_id)
     if node is None:
         raise Refused(_l("There is no node %(node)s.", node=node_id))
-    langs = languages(document)
+    langs = langs or languages(document)  # the declared ones, and those being added
     _apply_fields(node, form, langs, used)
     action, _, index_text = op.partition(":")
     options: list[Any] = node.setdefault("options", [])
