@@ -22,6 +22,7 @@ from storage import queries
 from storage.models import TreeAudit, TreeVersion
 from storage.operations import AuditError
 
+from .test_web_safety import INLINE, assert_secured
 from .web_support import People, csrf_token, login, make_report, web_app
 
 NODE = "/menus/incident/2/nodes/category"
@@ -424,3 +425,26 @@ def test_every_question_of_the_default_tree_opens_and_saves_unchanged(
             data["skip-on"] = "1"
         assert coordinator.post(url, data={**data, "op": "save"}).status_code == 302, url
     assert document(services) == before  # the form loses nothing it does not show
+
+
+def test_the_editor_pages_carry_the_security_headers_and_no_inline_code(
+    coordinator: FlaskClient,
+) -> None:
+    new_draft(coordinator)
+    for url in (
+        "/menus/",
+        "/menus/audit",
+        "/menus/incident",
+        "/menus/incident/2",
+        "/menus/incident/diff?a=1&b=2",
+        "/menus/incident/2/yaml",
+        "/menus/incident/2/simulate?channel=sms",
+        "/menus/incident/2/nodes/site",
+        "/menus/incident/2/export.yaml",
+        "/menus/incident/2/po?lang=ln",
+    ):
+        response = coordinator.get(url)
+        assert response.status_code == 200, url
+        assert_secured(response, url)
+        if response.mimetype == "text/html":
+            assert not INLINE.findall(response.get_data(as_text=True)), url
