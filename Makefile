@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/ussd_hop.py
 	$(BIN)/python bench/sms_hop.py
 	$(BIN)/python bench/tree_publish.py
+	$(BIN)/python bench/editor.py
 	$(MAKE) bench-platform
 
 # The CSO platform at BENCH_REPORTS generated reports in PostgreSQL (BENCH_DATABASE_URL: dropped

@@ -232,12 +232,14 @@ def _apply_fields(
     if kind not in NODE_KINDS:
         raise Refused(_l("Unknown node kind %(kind)s.", kind=kind))
     node["kind"] = kind
-    _set(node, "key", form.get("key", "").strip() or None)
+    if "key" in form:
+        _set(node, "key", form["key"].strip() or None)
     for name in NODE_TEXTS:
         given = {lang: form.get(f"{name}-{lang}", "") for lang in langs}
         if any(f"{name}-{lang}" in form for lang in langs):
             _set(node, name, merged_text(node.get(name), given, langs))
-    _set(node, "next", _route(form, "next", node.get("next")))
+    if "next" in form:
+        _set(node, "next", _route(form, "next", node.get("next")))
     if kind == "input":
         input_type = form.get("input", node.get("input") or "text")
         if input_type not in INPUT_TYPES:
@@ -245,7 +247,8 @@ def _apply_fields(
         node["input"] = input_type
         for name in ALL_NUMBERS:
             if name in NUMBERS[input_type]:
-                _set(node, name, _whole(form, name))
+                if name in form:
+                    _set(node, name, _whole(form, name))
             else:
                 node.pop(name, None)
         if form.get("skip-on"):
