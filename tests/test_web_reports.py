@@ -19,6 +19,8 @@ from storage.models import Organisation, OutboxMessage, Report, ReportChange, Re
 from web import signals
 
 from .conftest import Backend
+from .trees_support import TREE, option, publish_document
+from .trees_support import changed as changed_tree
 from .web_support import People, csrf_token, login, make_report, post_form, web_app
 
 REFERENCE_LINK = re.compile(r'href="/reports/(\d{7})"')
@@ -398,3 +400,22 @@ def test_sorting_by_incident_date_pages_through_dated_then_undated(
     assert set(listed(analyst, "/reports?occurred_from=2026-11-20&occurred_to=2026-11-20")) == set(
         made["this_week"]
     )
+
+
+def test_a_retired_code_keeps_its_name_on_the_report_page_and_in_the_filter(
+    analyst: FlaskClient, services: Services
+) -> None:
+    """Retiring "pit collapse" hides it from the menus only: an old report still reads
+    "Pit collapse", not its raw code, and the inbox can still be filtered by it."""
+    report = make_report(services, subcategory="accident.collapse")
+
+    def retire_collapse(document: dict[str, object]) -> None:
+        option(document, "sub_accident", "accident.collapse")["retired"] = True
+
+    assert publish_document(services, changed_tree(retire_collapse)) == 2
+    assert services.trees.current(TREE).version == 2
+
+    page = page_of(analyst, report)
+    assert "Pit collapse" in page
+    inbox = analyst.get("/reports").get_data(as_text=True)
+    assert re.search(r'<option value="accident\.collapse"[^>]*>[^<]*Pit collapse</option>', inbox)

@@ -13,6 +13,7 @@ from functools import cache
 from flask import g
 from flask_babel import get_locale
 
+from menus.codes import code_labels
 from menus.datasets import DATA_DIR
 from menus.model import Tree
 from services import current_services
@@ -58,15 +59,9 @@ def _language() -> str:
 
 @cache
 def _taxonomy(tree_id: str, version: int, language: str) -> dict[str, str]:
-    tree = _tree()
-    labels: dict[str, str] = {}
-    for node in tree.nodes.values():
-        if node.key in ("category", "subcategory"):
-            for option in node.options:
-                if option.value:
-                    text = option.label.get(language) or next(iter(option.label.values()), "")
-                    labels.setdefault(option.value, text)
-    return labels
+    # Retired codes included: old reports keep their category's name on every page and chart.
+    tree = current_services().trees.get(tree_id, version) or _tree()
+    return code_labels(tree, language)
 
 
 def labels() -> dict[str, str]:
