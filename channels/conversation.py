@@ -53,6 +53,14 @@ MSG_LIMIT_SMS = N_(
     "Sorry, this phone has sent too many messages. Messages sent in the next hour will not be "
     "read. Please try again later."
 )
+# The same, short enough for all languages on one screen, for a phone whose language is unknown.
+MSG_LIMIT_SESSIONS_SHORT = N_("Too many sessions from this phone. Try later.")
+MSG_LIMIT_REPORTS_SHORT = N_("Too many reports today. Try tomorrow.")
+LIMIT_MESSAGES_SHORT: dict[Limit, str] = {
+    "sessions": MSG_LIMIT_SESSIONS_SHORT,
+    "reports": MSG_LIMIT_REPORTS_SHORT,
+    "sms": MSG_LIMIT_SMS,
+}
 LIMIT_MESSAGES: dict[Limit, str] = {
     "sessions": MSG_LIMIT_SESSIONS,
     "reports": MSG_LIMIT_REPORTS,

@@ -33,7 +33,14 @@ from storage.sessions import (
     SessionBusy,
 )
 
-from .conversation import LIMIT_MESSAGES, MSG_LIMIT_REPORTS, Caller, Conversations, shown
+from .conversation import (
+    LIMIT_MESSAGES,
+    LIMIT_MESSAGES_SHORT,
+    MSG_LIMIT_REPORTS,
+    Caller,
+    Conversations,
+    shown,
+)
 from .sessions import UssdSession
 from .turn import UssdReply, UssdSessionEnd, UssdTurn
 
@@ -162,7 +169,9 @@ class UssdService:
         except OverLimit as over:
             self.conversations.rate_limited(caller, over.limit, first=over.first)
             language = over.language if over.language != NO_LANGUAGE else None
-            return self.unavailable(language, LIMIT_MESSAGES[over.limit], "limited")
+            # In every language when the phone's is unknown: the short one, which fits.
+            messages = LIMIT_MESSAGES if language else LIMIT_MESSAGES_SHORT
+            return self.unavailable(language, messages[over.limit], "limited")
         except SessionBusy:
             log.warning("USSD session %s busy: concurrent request dropped", turn.session_id)
         except RedisError as exc:

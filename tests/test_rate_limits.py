@@ -88,6 +88,20 @@ def test_new_sessions_past_the_hourly_limit_hear_why_in_their_language(
     assert Phone(client, "ATUid_lim_6", NUMBER).dial().startswith("CON Kufatilia")
 
 
+def test_a_phone_of_unknown_language_hears_the_limit_in_every_language_on_one_screen(
+    backend: Backend, tmp_path: Path
+) -> None:
+    app = _app(backend, tmp_path, ussd_sessions_per_hour=1)
+    client = app.test_client()
+    assert Phone(client, "ATUid_any_1", NUMBER).dial().startswith("CON Lugha")
+    # Phone.dial checks the screen limit (160 GSM-7 characters): the whole message, not cut.
+    assert Phone(client, "ATUid_any_2", NUMBER).dial() == (
+        "END Vikao vingi mno kutoka simu hii. Jaribu tena baadaye. / "
+        "Trop de sessions de ce téléphone. Réessayez plus tard. / "
+        "Too many sessions from this phone. Try later."
+    )
+
+
 def test_the_dial_1_1_loop_through_the_resume_offer_stops_at_the_daily_reports(
     backend: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
