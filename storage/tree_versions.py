@@ -1,6 +1,7 @@
 """The registry's storage side: versions from the database, the publish counter in Redis.
 
-``menus.registry.TreeRegistry`` is pure; it is given a ``DatabaseVersions`` to read versions and
+``menus.registry.TreeRegistry`` is pure; it is given a ``DatabaseVersions`` to read versions (and
+keep a copy of them in Redis, for a process that starts while the database does not answer) and
 a ``RedisPublishSignal`` to learn cheaply that something was published. ``open_registry`` builds
 it at start-up: seed files become version 1 of trees the database does not know yet, and every
 published version is compiled and validated before the process serves anything.
@@ -8,12 +9,15 @@ published version is compiled and validated before the process serves anything.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import redis
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from menus.checker import TreeChecker
 from menus.document import Document
@@ -25,21 +29,104 @@ from .db import Database
 log = logging.getLogger(__name__)
 
 SEEDED_BY = "seed"
+# While the database does not answer, tree versions come from the copy in Redis for this long
+# before the database is asked again.
+RETRY_AFTER_SECONDS = 5.0
 
 
 class DatabaseVersions:
-    """``VersionStore`` over the database: one short read-only session per question."""
+    """``VersionStore`` over the database, with a copy of what it read kept in Redis.
 
-    def __init__(self, db: Database) -> None:
+    Every answer the database gives is copied to Redis (``<prefix>trees:last:published``, and
+    ``<prefix>trees:last:<id>:<version>`` for each document read). A process that starts while the
+    database is hung or unreachable serves the versions the others serve, from that copy, and sees
+    a newer one once the database answers again. After a failure the database is left alone for
+    ``retry_after`` seconds: while it hangs, each question would cost a connect timeout.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        retry_after: float = RETRY_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
+        self._client = client
+        self._prefix = f"{prefix}trees:last:"
+        self.retry_after = retry_after
+        self._clock = clock
+        self._down_until = float("-inf")
+        self._error: Exception | None = None
 
     def published(self) -> dict[str, int]:
-        with self._db.session() as session:
-            return queries.published_versions(session)
+        if self._database_up():
+            try:
+                with self._db.session() as session:
+                    found = queries.published_versions(session)
+            except SQLAlchemyError as exc:
+                self.failed(exc)
+            else:
+                self._keep("published", found)
+                return found
+        kept = self._kept("published")
+        if not isinstance(kept, dict):
+            raise self._unavailable("the published versions")
+        return {str(tree_id): int(version) for tree_id, version in kept.items()}
 
     def document(self, tree_id: str, version: int) -> Document | None:
-        with self._db.session() as session:
-            return queries.tree_document(session, tree_id, version)
+        name = f"{tree_id}:{version}"
+        if self._database_up():
+            try:
+                with self._db.session() as session:
+                    found = queries.tree_document(session, tree_id, version)
+            except SQLAlchemyError as exc:
+                self.failed(exc)
+            else:
+                if found is not None:
+                    self._keep(name, found)
+                return found
+        kept = self._kept(name)
+        if not isinstance(kept, dict):
+            raise self._unavailable(f"tree '{tree_id}' version {version}")
+        return kept
+
+    def failed(self, error: Exception) -> None:
+        """The database did not answer: use the copy for ``retry_after`` seconds."""
+        if self._clock() >= self._down_until:
+            log.warning(
+                "tree versions: the database did not answer (%s); serving the copy kept in Redis "
+                "for %g s",
+                type(error).__name__,
+                self.retry_after,
+            )
+        self._error = error
+        self._down_until = self._clock() + self.retry_after
+
+    def _database_up(self) -> bool:
+        return self._clock() >= self._down_until
+
+    def _keep(self, name: str, value: object) -> None:
+        # Only a copy: if Redis fails now, the next read from the database writes it again.
+        with contextlib.suppress(redis.RedisError):
+            self._client.set(self._prefix + name, json.dumps(value, separators=(",", ":")))
+
+    def _kept(self, name: str) -> object:
+        try:
+            raw = self._client.get(self._prefix + name)
+        except redis.RedisError:
+            return None
+        return None if raw is None else json.loads(raw)
+
+    def _unavailable(self, what: str) -> NoCopy:
+        cause = type(self._error).__name__ if self._error else "not asked"
+        return NoCopy(f"{what}: the database did not answer ({cause}) and Redis has no copy")
+
+
+class NoCopy(LookupError):
+    """The database cannot be read and Redis holds no copy of what was asked."""
 
 
 class RedisPublishSignal:
@@ -74,7 +161,7 @@ def seed_trees(
                 )
                 if row is not None:
                     created.append((row.tree_id, row.version))
-        except SQLAlchemyError:
+        except IntegrityError:
             with db.session() as session:  # another process seeded it first: fine
                 if not queries.latest_version(session, str(document.get("id"))):
                     raise
@@ -94,16 +181,20 @@ def open_registry(
     """The registry of a starting process: seeds stored, published versions compiled.
 
     A published version that fails validation stops start-up (``TreeError``). A database that
-    cannot be read yet (not migrated: ``flask db upgrade`` itself starts here) is only a warning:
-    the registry then reads the versions on first use.
+    does not answer (hung, unreachable) is not needed: the versions come from the copy in Redis
+    that every process keeps (``DatabaseVersions``), so hops that need no database are served.
+    One that cannot be read yet (not migrated: ``flask db upgrade`` itself starts here) with no
+    copy either is only a warning: the registry then reads the versions on first use.
     """
-    registry = TreeRegistry(
-        DatabaseVersions(db), RedisPublishSignal(client, prefix), checker.compile
-    )
+    store = DatabaseVersions(db, client, prefix)
+    registry = TreeRegistry(store, RedisPublishSignal(client, prefix), checker.compile)
     try:
         seed_trees(db, seeds, now)
+    except SQLAlchemyError as exc:
+        store.failed(exc)  # do not wait for it a second time while loading
+    try:
         registry.load()
-    except (SQLAlchemyError, redis.RedisError) as exc:
+    except (SQLAlchemyError, redis.RedisError, NoCopy) as exc:
         log.warning(
             "menu trees not read from the database (%s): run `flask --app app db upgrade`",
             type(exc).__name__,

@@ -3,6 +3,7 @@ retired codes, and a publish seen by another app instance within seconds."""
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,3 +294,48 @@ def test_a_version_too_long_for_a_stricter_process_never_serves_there(
         make_app(backend, tmp_path / "later", **strict)
     assert isinstance(raised.value.__cause__, TreeError)
     assert "screen does not fit in 140 characters" in str(raised.value)
+
+
+def _unreachable_database() -> str:
+    """A PostgreSQL URL where nothing listens: every connection is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere"
+
+
+def test_a_process_started_without_the_database_serves_the_trees_others_serve(
+    backend: Backend,
+    tmp_path: Path,
+    client: FlaskClient,
+    services: Services,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The published versions come from the copy every process keeps in Redis: the current one
+    (here version 2, not the seed file), and a live session's pinned one; hops that need no
+    database are served, the confirmation says "try again" until the database is back."""
+    prefix = services.sessions.prefix
+    on_v1 = Phone(client, "ATUid_pinned_v1")
+    on_v1.dial()
+    on_v1.send(*TO_CONFIRM_FR[:4])  # French, report, accident, collapse: pinned to version 1
+    publish(services, draft(services, changed(relabel_report_fr)))
+    assert services.trees.current(TREE).version == 2
+    with built_app(
+        backend, tmp_path / "cut off", redis_prefix=prefix, database_url=_unreachable_database()
+    ) as cut_off:
+        trees: Services = cut_off.extensions[EXTENSION_KEY]
+        assert trees.trees.current(TREE).version == 2
+        # The live session goes on there, on its version, up to the confirmation.
+        on_v1.client = cut_off.test_client()
+        assert on_v1.send(*TO_CONFIRM_FR[4:]).startswith("CON ")
+        assert on_v1.send("1").startswith("CON Désolé, nous n'avons pas pu enregistrer.")
+        # A phone whose language Redis remembers starts a new session, on version 2.
+        again = Phone(cut_off.test_client(), "ATUid_new_session_v2")
+        assert "1 Signaler un fait" in again.dial()
+        assert "serving the copy kept in Redis" in caplog.text
+    # Back where the database answers, the same "1" stores the report.
+    on_v1.client = client
+    assert on_v1.send("1").startswith("END Merci !")
+    with services.db.session() as session:
+        (report,) = session.scalars(select(Report))
+    assert report.tree_version == 1

@@ -7,6 +7,7 @@ CI=true, like every real-server test).
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import yaml
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -21,7 +23,7 @@ from sqlalchemy.engine import make_url
 from services import EXTENSION_KEY, Services
 from storage.models import Base
 
-from ..conftest import Backend, make_app
+from ..conftest import PHONE_KEY, Backend, make_app
 from ..infra import redis_server
 from ..infra.redis_server import RedisServer
 from ..infra.tcp_proxy import TcpProxy
@@ -87,6 +89,32 @@ def fault_app(database_url: str, redis_url: str, tmp_path: Path, **extra: Any) -
 def close_app(app: Flask) -> None:
     services: Services = app.extensions[EXTENSION_KEY]
     services.close()
+
+
+def process_environment(config: dict[str, Any], directory: Path) -> dict[str, str]:
+    """The environment of a process of the service (``flask worker``, gunicorn) configured as
+    the app built from ``config`` (``app_config``) is: the settings in a ``KUFATILIA_CONFIG``
+    file, the secrets and servers in the environment, nothing of this shell's own."""
+    settings = {
+        key: value
+        for key, value in config.items()
+        if key not in ("database_url", "redis_url", "SECRET_KEY", "PHONE_KEY")
+    }
+    path = directory / "process-config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("KUFATILIA", "AT_")) and name not in ("DATABASE_URL", "REDIS_URL")
+    }
+    environment.update(
+        KUFATILIA_CONFIG=str(path),
+        DATABASE_URL=config["database_url"],
+        REDIS_URL=config["redis_url"],
+        SECRET_KEY="test-secret",
+        PHONE_KEY=PHONE_KEY,
+    )
+    return environment
 
 
 def within(seconds: float, call: Callable[[], T]) -> T:

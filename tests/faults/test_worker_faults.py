@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from flask import Flask
 from sqlalchemy import update
 
@@ -35,10 +34,10 @@ from services import EXTENSION_KEY, Services
 from settings import PROJECT_DIR
 from storage.models import OutboxMessage, OutboxStatus
 
-from ..conftest import PHONE_KEY, Backend, app_config, make_app
+from ..conftest import Backend, app_config, make_app
 from ..infra.redis_server import RedisServer
 from ..sms_support import Answer, FakeAT, at_success, outbox_row
-from .conftest import close_app
+from .conftest import close_app, process_environment
 
 PHONE = "+243812345678"
 WAIT = 12.0  # seconds any one step may take (a worker start on two busy cores takes ~3 s)
@@ -69,26 +68,7 @@ class Worker:
     """``flask worker`` in a process of its own, configured as the test's app is."""
 
     def __init__(self, config: dict[str, Any], tmp_path: Path) -> None:
-        settings = {
-            key: value
-            for key, value in config.items()
-            if key not in ("database_url", "redis_url", "SECRET_KEY", "PHONE_KEY")
-        }
-        path = tmp_path / "worker.yaml"
-        path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-        self.environment = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("KUFATILIA", "AT_"))
-            and name not in ("DATABASE_URL", "REDIS_URL")
-        }
-        self.environment.update(
-            KUFATILIA_CONFIG=str(path),
-            DATABASE_URL=config["database_url"],
-            REDIS_URL=config["redis_url"],
-            SECRET_KEY="test-secret",
-            PHONE_KEY=PHONE_KEY,
-        )
+        self.environment = process_environment(config, tmp_path)
         self.log = tmp_path / "worker.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -150,8 +130,8 @@ def setup(
     app = make_app(backend, tmp_path, **extra)
     services: Services = app.extensions[EXTENSION_KEY]
     services.clock.fixed = None  # the worker's clock is the real one: so is the test's
-    worker = Worker(app_config(backend, tmp_path, **extra), tmp_path)
-    worker.environment["KUFATILIA__REDIS_PREFIX"] = services.settings.redis_prefix
+    prefix = services.settings.redis_prefix
+    worker = Worker(app_config(backend, tmp_path, redis_prefix=prefix, **extra), tmp_path)
     try:
         yield app, worker
     finally:
