@@ -65,6 +65,9 @@ def dev(host: str, port: int, no_worker: bool) -> None:
     """Serve the web endpoints, run the outbox worker, and stop both (and Redis) on Ctrl-C."""
     services = current_services()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C too, explicitly: a process started in the background by a script inherits SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt for it.
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     worker = None if no_worker else start_worker(services.redis_url)
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
@@ -72,6 +75,7 @@ def dev(host: str, port: int, no_worker: bool) -> None:
         pass  # the server was already closed; what follows stops the rest
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         if worker is not None:
             stop_worker(worker)
         services.close()

@@ -15,9 +15,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 import redis
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from menus.checker import TreeChecker
 from menus.document import Document
@@ -32,6 +34,8 @@ SEEDED_BY = "seed"
 # While the database does not answer, tree versions come from the copy in Redis for this long
 # before the database is asked again.
 RETRY_AFTER_SECONDS = 5.0
+SLOW_FAILURE_SECONDS = 0.5  # a failure slower than this is a hang, not a refusal
+T = TypeVar("T")
 
 
 class DatabaseVersions:
@@ -40,8 +44,8 @@ class DatabaseVersions:
     Every answer the database gives is copied to Redis (``<prefix>trees:last:published``, and
     ``<prefix>trees:last:<id>:<version>`` for each document read). A process that starts while the
     database is hung or unreachable serves the versions the others serve, from that copy, and sees
-    a newer one once the database answers again. After a failure the database is left alone for
-    ``retry_after`` seconds: while it hangs, each question would cost a connect timeout.
+    a newer one once the database answers again. After a slow failure (a hang) the database is
+    left alone for ``retry_after`` seconds: each question would cost a connect timeout.
     """
 
     def __init__(
@@ -58,19 +62,14 @@ class DatabaseVersions:
         self._prefix = f"{prefix}trees:last:"
         self.retry_after = retry_after
         self._clock = clock
-        self._down_until = float("-inf")
+        self._quiet_until = float("-inf")
         self._error: Exception | None = None
 
     def published(self) -> dict[str, int]:
-        if self._database_up():
-            try:
-                with self._db.session() as session:
-                    found = queries.published_versions(session)
-            except SQLAlchemyError as exc:
-                self.failed(exc)
-            else:
-                self._keep("published", found)
-                return found
+        answered, found = self._ask(queries.published_versions)
+        if answered and found is not None:
+            self._keep("published", found)
+            return found
         kept = self._kept("published")
         if not isinstance(kept, dict):
             raise self._unavailable("the published versions")
@@ -78,35 +77,43 @@ class DatabaseVersions:
 
     def document(self, tree_id: str, version: int) -> Document | None:
         name = f"{tree_id}:{version}"
-        if self._database_up():
-            try:
-                with self._db.session() as session:
-                    found = queries.tree_document(session, tree_id, version)
-            except SQLAlchemyError as exc:
-                self.failed(exc)
-            else:
-                if found is not None:
-                    self._keep(name, found)
-                return found
+        answered, found = self._ask(lambda s: queries.tree_document(s, tree_id, version))
+        if answered:
+            if found is not None:
+                self._keep(name, found)
+            return found
         kept = self._kept(name)
         if not isinstance(kept, dict):
             raise self._unavailable(f"tree '{tree_id}' version {version}")
         return kept
 
-    def failed(self, error: Exception) -> None:
-        """The database did not answer: use the copy for ``retry_after`` seconds."""
-        if self._clock() >= self._down_until:
+    def failed(self, error: Exception, took: float) -> None:
+        """The database did not answer. When saying so took long (it hangs: a connect timeout),
+        it is left alone for ``retry_after`` seconds; a quick refusal costs nothing to repeat."""
+        if self._error is None:
             log.warning(
-                "tree versions: the database did not answer (%s); serving the copy kept in Redis "
-                "for %g s",
+                "tree versions: the database did not answer (%s); serving the copy kept in Redis",
                 type(error).__name__,
-                self.retry_after,
             )
         self._error = error
-        self._down_until = self._clock() + self.retry_after
+        if took >= SLOW_FAILURE_SECONDS:
+            self._quiet_until = self._clock() + self.retry_after
 
-    def _database_up(self) -> bool:
-        return self._clock() >= self._down_until
+    def _ask(self, question: Callable[[Session], T]) -> tuple[bool, T | None]:
+        """(True, the answer), or (False, None) when the database did not answer."""
+        if self._clock() < self._quiet_until:
+            return False, None
+        started = self._clock()
+        try:
+            with self._db.session() as session:
+                answer = question(session)
+        except SQLAlchemyError as exc:
+            self.failed(exc, self._clock() - started)
+            return False, None
+        if self._error is not None:
+            log.info("tree versions: the database answers again")
+            self._error = None
+        return True, answer
 
     def _keep(self, name: str, value: object) -> None:
         # Only a copy: if Redis fails now, the next read from the database writes it again.
@@ -188,10 +195,11 @@ def open_registry(
     """
     store = DatabaseVersions(db, client, prefix)
     registry = TreeRegistry(store, RedisPublishSignal(client, prefix), checker.compile)
+    started = time.monotonic()
     try:
         seed_trees(db, seeds, now)
     except SQLAlchemyError as exc:
-        store.failed(exc)  # do not wait for it a second time while loading
+        store.failed(exc, time.monotonic() - started)  # if it hangs, not a second wait
     try:
         registry.load()
     except (SQLAlchemyError, redis.RedisError, NoCopy) as exc:

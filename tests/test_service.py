@@ -93,7 +93,13 @@ class Running:
         return self.process.wait(timeout=START_TIMEOUT)
 
 
-def start(instance: Path) -> Running:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start(instance: Path, *, sigint_ignored: bool = False) -> Running:
+    """``flask dev`` as ``make run`` starts it; ``sigint_ignored`` as a script's background job
+    (``make run &``) inherits it: Ctrl-C must stop it all the same."""
     environment = _environment(instance)
     subprocess.run(
         _flask("db", "upgrade"), cwd=PROJECT_DIR, env=environment, check=True, capture_output=True
@@ -108,6 +114,7 @@ def start(instance: Path) -> Running:
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a process group of its own, as a terminal's job has
+            preexec_fn=_ignore_sigint if sigint_ignored else None,
         )
     running = Running(process, port, instance, log)
     deadline = time.monotonic() + START_TIMEOUT
@@ -124,17 +131,31 @@ def start(instance: Path) -> Running:
     return running
 
 
+def _started_for(process: psutil.Process, instance: Path) -> bool:
+    """Whether ``process`` was started for this instance: ``flask dev``, its worker and its
+    Redis all carry the instance's path in their environment."""
+    try:
+        return process.environ().get("KUFATILIA__INSTANCE_PATH") == str(instance)
+    except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+
+
 def ours_left(instance: Path, *pids: int) -> list[str]:
-    """Every process of this instance still running: the given ones, and any redis-server
-    or flask process whose command line names the instance or its Redis socket."""
+    """Every process of this instance still running: the given ones, any process started for the
+    instance (its environment names it), and any redis-server whose command line names its
+    socket."""
     registry = instance / "redis.json"
     socket_path = json.loads(registry.read_text())["socket"] if registry.exists() else None
     left = []
     for process in psutil.process_iter(["pid", "cmdline", "status"]):
         command = " ".join(process.info["cmdline"] or [])
-        if process.info["status"] == psutil.STATUS_ZOMBIE:
+        if process.info["status"] == psutil.STATUS_ZOMBIE or process.pid == os.getpid():
             continue
-        if process.info["pid"] in pids or (socket_path and socket_path in command):
+        if (
+            process.info["pid"] in pids
+            or (socket_path and socket_path in command)
+            or _started_for(process, instance)
+        ):
             left.append(f"{process.info['pid']} {command}")
     return left
 
@@ -163,7 +184,7 @@ def _dial(running: Running) -> str:
 
 
 def test_ctrl_c_stops_the_server_the_worker_and_the_embedded_redis(instance: Path) -> None:
-    first = start(instance)
+    first = start(instance, sigint_ignored=True)
     assert _dial(first).startswith("CON Lugha")  # Redis answers: the session was stored
     redis_pid, worker = first.redis_pid(), first.worker()
     assert first.stop(signal.SIGINT) == 0
@@ -202,6 +223,16 @@ PRODUCTION = (
     "Error: configuration: production needs SECRET_KEY, PHONE_KEY, DATABASE_URL (PostgreSQL) and "
     "REDIS_URL in the environment (PHONE_KEY: at least 32 random characters)",
 )
+ONE_MISSING = (
+    {
+        "KUFATILIA_ENV": "production",
+        "SECRET_KEY": "s",
+        "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/kufatilia",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    },
+    "Error: configuration: production needs PHONE_KEY in the environment (PHONE_KEY: at least 32 "
+    "random characters)",
+)
 NOT_A_NUMBER = (
     {"KUFATILIA__USSD__SESSION_TTL": "abc", "SECRET_KEY": "s", "PHONE_KEY": PHONE_KEY},
     "Error: configuration: ussd.session_ttl (KUFATILIA__USSD__SESSION_TTL): expected a whole "
@@ -215,6 +246,7 @@ NOT_A_NUMBER = (
         (("run",), *PRODUCTION),
         (("reports", "list"), *PRODUCTION),
         (("worker", "--burst"), *PRODUCTION),
+        (("run",), *ONE_MISSING),
         (("dev",), *NOT_A_NUMBER),
     ],
 )
