@@ -6,7 +6,6 @@ began before the publish (on the live server's real /ussd/africastalking) still 
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -19,31 +18,14 @@ from flask import Flask
 
 from services import EXTENSION_KEY, Services
 
-from .conftest import IN_CI, Backend
+from .conftest import Backend
 from .live_server import serving
 from .web_support import PASSWORD, People, web_app
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
 # Longer than a whole screen: no page of the category menu can hold it.
 LONG = "Accident grave en forêt : " + "des blessés et des morts dans le puits, " * 4
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        message = f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

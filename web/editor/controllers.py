@@ -8,6 +8,7 @@ built from: a stale copy is refused with a conflict message, never written over 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -258,52 +259,39 @@ def version(tree_id: str, version: int) -> tuple[str, int]:
 @login_required
 def publish(tree_id: str, version: int) -> Response | tuple[str, int]:
     _require_editor()
-    row = _row(tree_id, version)
-    services = current_services()
-    try:
-        tree_edits.publish_edit(
-            db(),
-            services.checker,
-            tree_id,
-            version,
-            user_id=current_user.id,
-            by=_by(),
-            now=services.clock.now(),
-        )
-    except operations.HasErrors as exc:
-        db().rollback()
-        flash(
-            _(
-                "Version %(version)s has %(count)s problem(s) and was not published.",
-                version=version,
-                count=len(exc.problems),
-            ),
-            "error",
-        )
-        return _version_page(_row(tree_id, version), Judgement(None, exc.problems), 409)
-    except operations.WrongStatus:
-        db().rollback()
-        flash(_("Only a draft can be published."), "error")
-        return _version_page(row, status=409)
-    after_commit(services.trees.announce)
-    commit()
-    flash(
-        _(
+    return _make_current(
+        tree_edits.publish_edit,
+        tree_id,
+        version,
+        wrong_status=_("Only a draft can be published."),
+        done=_(
             "Version %(version)s is published: new conversations use it now; conversations in progress finish on the version they started on.",
             version=version,
         ),
-        "success",
     )
-    return redirect(url_for("editor.versions", tree_id=tree_id))
 
 
 @login_required
 def rollback(tree_id: str, version: int) -> Response | tuple[str, int]:
     _require_editor()
+    return _make_current(
+        tree_edits.rollback_edit,
+        tree_id,
+        version,
+        wrong_status=_("Only a version published before can be published again."),
+        done=_("Version %(version)s is published again.", version=version),
+    )
+
+
+def _make_current(
+    edit: Callable[..., object], tree_id: str, version: int, *, wrong_status: str, done: str
+) -> Response | tuple[str, int]:
+    """Publish or republish a version (``edit`` records it in the audit trail); refused with
+    its problems when it has errors, or with ``wrong_status`` when its status does not allow it."""
     row = _row(tree_id, version)
     services = current_services()
     try:
-        tree_edits.rollback_edit(
+        edit(
             db(),
             services.checker,
             tree_id,
@@ -325,11 +313,11 @@ def rollback(tree_id: str, version: int) -> Response | tuple[str, int]:
         return _version_page(_row(tree_id, version), Judgement(None, exc.problems), 409)
     except operations.WrongStatus:
         db().rollback()
-        flash(_("Only a version published before can be published again."), "error")
+        flash(wrong_status, "error")
         return _version_page(row, status=409)
     after_commit(services.trees.announce)
     commit()
-    flash(_("Version %(version)s is published again.", version=version), "success")
+    flash(done, "success")
     return redirect(url_for("editor.versions", tree_id=tree_id))
 
 
