@@ -48,12 +48,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app.extensions[EXTENSION_KEY] = _services(settings)
-    if not migrate.is_current(
+    schema = migrate.schema_state(
         settings.database_url, max(1, round(settings.database.connect_timeout_seconds))
-    ):
-        # Not fatal: `flask db upgrade` itself starts here. But say it before a reporter finds out.
+    )
+    # Not fatal either way: `flask db upgrade` itself starts here, and hops that need no database
+    # are served without one. But say which it is before a reporter finds out.
+    if schema is migrate.SchemaState.BEHIND:
         logging.getLogger(__name__).warning(
             "the database schema is not current: run `flask --app app db upgrade`"
+        )
+    elif schema is migrate.SchemaState.UNREADABLE:
+        logging.getLogger(__name__).warning(
+            "the database does not answer at start-up: hops that need none are served "
+            "(menu trees from Redis' copy); reports wait for it"
         )
 
     register_gateways(app, settings)

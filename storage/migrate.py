@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 from alembic import command
@@ -22,8 +23,14 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def is_current(url: str, connect_timeout: int = 3) -> bool:
-    """Whether the database is at the latest migration (False also when it cannot be read).
+class SchemaState(enum.Enum):
+    CURRENT = "current"
+    BEHIND = "behind"  # readable, but not at the latest migration (or not migrated at all)
+    UNREADABLE = "unreadable"  # the database did not answer, or refused us
+
+
+def schema_state(url: str, connect_timeout: int = 3) -> SchemaState:
+    """Where the database stands against the migrations.
 
     Bounded: start-up asks this, and a worker that serves hops needing no database must not
     wait on a database that does not answer."""
@@ -34,10 +41,15 @@ def is_current(url: str, connect_timeout: int = 3) -> bool:
         with engine.connect() as connection:
             found = set(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError:
-        return False
+        return SchemaState.UNREADABLE
     finally:
         engine.dispose()
-    return found == heads
+    return SchemaState.CURRENT if found == heads else SchemaState.BEHIND
+
+
+def is_current(url: str, connect_timeout: int = 3) -> bool:
+    """Whether the database is at the latest migration (False also when it cannot be read)."""
+    return schema_state(url, connect_timeout) is SchemaState.CURRENT
 
 
 def upgrade(url: str, revision: str = "head") -> None:

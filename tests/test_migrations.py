@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,3 +130,15 @@ def test_start_up_warns_about_a_database_left_behind(
         app = create_app(config)
     assert "flask --app app db upgrade" in caplog.text
     app.extensions["kufatilia"].close()
+
+
+def test_a_database_that_does_not_answer_is_unreadable_not_behind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database that cannot be read is not a schema to upgrade: the warning says which."""
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/nothing"
+    assert migrate.schema_state(url, 1) is migrate.SchemaState.UNREADABLE
+    assert not migrate.is_current(url, 1)
