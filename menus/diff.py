@@ -15,12 +15,13 @@ from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from .document import SKIP_OPTION_ID, Document, option_id
+from .languages import NODE_TEXT_FIELDS
 
 Kind = Literal["added", "removed", "moved", "changed"]
 _SIGN = {"added": "+", "removed": "-", "moved": "~", "changed": "~"}
 
 # Node fields compared as values; texts are compared per language instead.
-TEXT_FIELDS = ("text", "error")
+TEXT_FIELDS = NODE_TEXT_FIELDS  # compared language by language
 SKIPPED_FIELDS = ("id", "options", "skip", *TEXT_FIELDS)
 
 

@@ -137,6 +137,7 @@ def test_diff_names_each_change_language_by_language(app: Flask, tmp_path: Path)
     def edit(document: dict[str, object]) -> None:
         relabel_report_fr(document)
         node(document, "when")["text"]["sw"] = "Lini?"
+        node(document, "category")["title"]["en"] = "Incident"
         option(document, "sub_labour", "labour.pregnant_women")["retired"] = True
         moved = node(document, "sub_accident")["options"].pop(1)  # accident.flooding
         node(document, "sub_environment")["options"].append(moved)
@@ -146,9 +147,10 @@ def test_diff_names_each_change_language_by_language(app: Flask, tmp_path: Path)
     result = _run(app, "diff", TREE, "1", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "tree 'incident': version 1 -> 2, 4 change(s)",
+        "tree 'incident': version 1 -> 2, 5 change(s)",
         "~ option 'report' in node 'main' label (fr): \"Signaler un incident\" -> "
         '"Signaler un fait"',
+        '~ node \'category\' title (en): "What happened" -> "Incident"',
         "~ option 'labour.pregnant_women' in node 'sub_labour' retired: null -> true",
         "~ option 'accident.flooding' in node 'sub_environment' moved: from node 'sub_accident'",
         '~ node \'when\' text (sw): "Ilitokea lini?" -> "Lini?"',
