@@ -326,6 +326,10 @@ def test_the_simulator_runs_a_draft_and_stores_nothing(
     assert "Vérifiez" in screen or "Verifiez" in screen
     screen = send("send", "1")
     assert "0000000" in screen and "What would be stored" in screen
+    # Named as the report page names them, codes beside the names.
+    stored = screen[screen.index("What would be stored") :]
+    assert "<dt>Sub-category</dt><dd>Pit collapse <code>accident.collapse</code>" in stored
+    assert "<dt>Menu version</dt><dd>2</dd>" in stored
     with services.db.session() as session:
         assert session.scalar(text("SELECT count(*) FROM reports")) == 0
     # Kept apart from real sessions: only the simulator's own keys.

@@ -47,6 +47,10 @@ FIELD_LABELS: dict[str, LazyString] = {
     "site": _l("Site or village"),
     "occurred_on": _l("Date"),
     "details": _l("Details"),
+    # What the editor's simulator shows a confirmation would store, besides the answers.
+    "tree_id": _l("Tree"),
+    "tree_version": _l("Menu version"),
+    "language": _l("Language"),
 }
 
 
