@@ -444,17 +444,7 @@ def node(tree_id: str, version: int, node_id: str) -> Response | tuple[str, int]
         db().rollback()
         return _node_page(_row(tree_id, version), node_id, message=_stale(exc), status=409)
     commit()
-    judgement = _judge(saved)
-    if judgement.errors:
-        flash(
-            _(
-                "Saved, with %(count)s problem(s) to fix before publishing.",
-                count=len(judgement.errors),
-            ),
-            "error",
-        )
-    else:
-        flash(_("Saved."), "success")
+    _flash_saved(saved)
     return redirect(url_for("editor.node", tree_id=tree_id, version=version, node_id=node_id))
 
 
@@ -564,17 +554,7 @@ def yaml_view(tree_id: str, version: int) -> Response | tuple[str, int]:
         db().rollback()
         return _yaml_page(row, text, [], str(exc), 400)
     commit()
-    judgement = _judge(saved)
-    if judgement.errors:
-        flash(
-            _(
-                "Saved, with %(count)s problem(s) to fix before publishing.",
-                count=len(judgement.errors),
-            ),
-            "error",
-        )
-    else:
-        flash(_("Saved."), "success")
+    _flash_saved(saved)
     return redirect(url_for("editor.yaml", tree_id=tree_id, version=version))
 
 
@@ -768,3 +748,15 @@ def po_upload(tree_id: str, version: int) -> Response | tuple[str, int]:
     commit()
     flash(_("%(count)s text(s) imported in %(lang)s.", count=len(changes), lang=lang), "success")
     return redirect(url_for("editor.version", tree_id=tree_id, version=saved.version))
+
+
+def _flash_saved(saved: TreeVersion) -> None:
+    """Say a save went through, and whether the draft can be published as it is."""
+    errors = _judge(saved).errors
+    if errors:
+        flash(
+            _("Saved, with %(count)s problem(s) to fix before publishing.", count=len(errors)),
+            "error",
+        )
+    else:
+        flash(_("Saved."), "success")
