@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, select, text
 
 from app import create_app
 from services import EXTENSION_KEY
-from storage import operations
+from storage import migrate, operations
 from storage.models import Report, User
 
 
@@ -250,7 +250,10 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         sys.exit("the bench needs PostgreSQL (--database-url postgresql+psycopg://...)")
-    if not args.reuse:
+    if args.reuse:
+        # A database built before the latest migrations: bring its schema up first.
+        migrate.upgrade(args.database_url)
+    else:
         inbox.reset(args.database_url)
         loaded = inbox.load(args.database_url, args.reports, args.seed)
         print(

@@ -490,6 +490,8 @@ def main() -> None:
     if not args.database_url.startswith("postgresql"):
         sys.exit("the bench needs PostgreSQL (--database-url postgresql+psycopg://...)")
     if args.reuse:
+        # A database built before the latest migrations: bring its schema up first.
+        migrate.upgrade(args.database_url)
         engine = create_engine(args.database_url)
         with engine.connect() as conn:
             org_ids = [
