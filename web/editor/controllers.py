@@ -428,15 +428,11 @@ def node(tree_id: str, version: int, node_id: str) -> Response | tuple[str, int]
         return _node_page(row, node_id, message=_refusal(exc), status=400)
     action = tree_edits.RETIRE if op.startswith("retire:") else tree_edits.SAVE
     try:
-        saved = tree_edits.save_edit(
-            db(),
+        saved = _save_draft(
             tree_id,
             version,
             document,
             expected,
-            user_id=current_user.id,
-            by=_by(),
-            now=current_services().clock.now(),
             action=action,
             detail=done,
         )
@@ -460,15 +456,11 @@ def add_node(tree_id: str, version: int) -> Response | tuple[str, int]:
         flash(_refusal(exc), "error")
         return _version_page(row, status=400)
     try:
-        tree_edits.save_edit(
-            db(),
+        _save_draft(
             tree_id,
             version,
             document,
             expected,
-            user_id=current_user.id,
-            by=_by(),
-            now=current_services().clock.now(),
             detail=f"node {node_id} added",
         )
     except (operations.StaleRevision, operations.WrongStatus) as exc:
@@ -494,15 +486,11 @@ def remove_node(tree_id: str, version: int, node_id: str) -> Response | tuple[st
     except Refused as exc:
         return _node_page(row, node_id, message=_refusal(exc), status=400)
     try:
-        tree_edits.save_edit(
-            db(),
+        _save_draft(
             tree_id,
             version,
             document,
             expected,
-            user_id=current_user.id,
-            by=_by(),
-            now=current_services().clock.now(),
             detail=f"node {node_id} removed",
         )
     except operations.StaleRevision as exc:
@@ -536,15 +524,11 @@ def yaml_view(tree_id: str, version: int) -> Response | tuple[str, int]:
             row, text, exc.problems, _("Nothing was saved: the text is not a tree document."), 400
         )
     try:
-        saved = tree_edits.save_edit(
-            db(),
+        saved = _save_draft(
             tree_id,
             version,
             document,
             expected,
-            user_id=current_user.id,
-            by=_by(),
-            now=current_services().clock.now(),
             action=tree_edits.YAML,
         )
     except operations.StaleRevision as exc:
@@ -720,15 +704,11 @@ def po_upload(tree_id: str, version: int) -> Response | tuple[str, int]:
     services = current_services()
     try:
         if row.status == "draft":
-            saved = tree_edits.save_edit(
-                db(),
+            saved = _save_draft(
                 tree_id,
                 version,
                 document,
                 _revision(),
-                user_id=current_user.id,
-                by=_by(),
-                now=services.clock.now(),
                 action=tree_edits.PO_IMPORT,
                 detail=note,
             )
@@ -760,3 +740,21 @@ def _flash_saved(saved: TreeVersion) -> None:
         )
     else:
         flash(_("Saved."), "success")
+
+
+def _save_draft(
+    tree_id: str, version: int, document: Document, expected: int, **audit: str
+) -> TreeVersion:
+    """Save a draft as the signed-in editor (``StaleRevision`` if someone saved it since);
+    ``audit`` is the trail's action and detail."""
+    return tree_edits.save_edit(
+        db(),
+        tree_id,
+        version,
+        document,
+        expected,
+        user_id=current_user.id,
+        by=_by(),
+        now=current_services().clock.now(),
+        **audit,
+    )
