@@ -227,6 +227,25 @@ class Conversations:
             self._windows = (second, Windows.at(now, self.services.settings.timezone))
         return self._windows[1]
 
+    def reserve_report(self, caller: Caller, windows: Windows) -> bool | None:
+        """A slot of the phone's daily reports for a report about to be stored: whether the day
+        had one (None: no limit, nothing counted). Give it back (``give_back_report``, in the
+        same ``windows``) when the report is not stored after all."""
+        per_day = self.rate.reports_per_day
+        if not per_day:
+            return None
+        return self.limits.reserve_report(caller.phone_hash, per_day, windows)
+
+    def stored_already(self, caller: Caller, conversation_id: str) -> bool:
+        """Whether the conversation's report is stored (a retry of its final request)."""
+        with self.services.db.session() as session:
+            return queries.report_stored_for(session, caller.conversation_key(conversation_id))
+
+    def give_back_report(self, caller: Caller, windows: Windows) -> None:
+        """Un-count a slot ``reserve_report`` took for a report that was not stored (a failed
+        transaction, or a retry that found it stored already)."""
+        self.limits.give_back_report(caller.phone_hash, windows)
+
     def rate_limited(self, caller: Caller, limit: Limit, *, first: bool) -> None:
         """Count a refused request; log the first of each phone and window (a flood is one
         line, not one per request; the phone by the start of its hash, never its number)."""
@@ -293,18 +312,17 @@ class Conversations:
             return queries.language_for(session, caller.phone_hash)
 
     @contextmanager
-    def transaction(self, caller: Caller, *, count_reports: bool = True) -> Iterator[TurnWrites]:
+    def transaction(self, caller: Caller, stored: list[int] | None = None) -> Iterator[TurnWrites]:
         """The turn's one transaction: committed when the block succeeds, rolled back on any
-        error; the SMS queued in it go to the workers only after the commit. The reports it
-        stored count against the phone's daily limit (USSD counts them in its own round trip:
-        ``count_reports=False``)."""
+        error; the SMS queued in it go to the workers only after the commit. The ids of the
+        reports it stored are added to ``stored`` as soon as it has committed (what follows
+        may still fail): each has used the slot of the day reserved for it (``reserve_report``)."""
         with self.services.db.transaction() as session:
             writes = TurnWrites(self.services, session, caller)
             yield writes
+        if stored is not None:
+            stored.extend(writes.report_ids)
         dispatch.enqueue(self.services, writes.outbox_ids)
-        if writes.report_ids and count_reports and self.rate.reports_per_day:
-            for _ in writes.report_ids:
-                self.limits.add_report(caller.phone_hash, self.windows())
         if writes.language is not None:
             # USSD reads the phone's language from Redis (no SQL on a hop that needs none): keep
             # that copy right whichever channel changed it.
@@ -323,14 +341,11 @@ class Conversations:
     ) -> Outcome:
         """``TurnWrites.record`` in a transaction of its own, opened only when there is something
         to write: a turn that writes nothing makes no database round trip. The ids of the
-        reports it stored (not found from an earlier request) are added to ``stored``; they are
-        not counted against the daily limit here (USSD does that in its own round trip)."""
+        reports it stored (not found from an earlier request) are added to ``stored``."""
         if not needs_writing(outcome):
             return outcome
-        with self.transaction(caller, count_reports=False) as writes:
+        with self.transaction(caller, stored) as writes:
             if not any(isinstance(e, ReportSubmitted) for e in outcome.events):
                 relax_durability(writes.session)  # a language choice only
             recorded = writes.record(tree, outcome, conversation_id, ctx)
-        if stored is not None:
-            stored.extend(writes.report_ids)
         return recorded

@@ -41,6 +41,7 @@ from menus.sms.texts import SmsTexts, reply_text
 from menus.sms.words import Vocabulary
 from services import Services
 from storage import operations, queries
+from storage.limits import Windows
 
 from .conversation import MSG_LIMIT_REPORTS, MSG_LIMIT_SMS, Caller, Conversations, shown
 from .sessions import SmsMemory, SmsSession
@@ -137,13 +138,20 @@ class SmsService:
                 caller, self.settings.screen_limit, self.settings.max_length, discreet=True
             )
             answer = self._answer(decision, known, message, caller, texts, ctx)
-            answer = self._within_reports(answer, known, caller)
+            windows = self.conversations.windows()
+            answer, reserved = self._within_reports(answer, known, caller, windows)
+            stored: list[int] = []
             try:
-                answer = self._commit(answer, message, caller, texts, ctx)
+                answer = self._commit(answer, message, caller, texts, ctx, stored)
             except IntegrityError:
                 if self._seen(message):  # a copy handled elsewhere won the race
                     return SmsResult(duplicate=True, kind="duplicate")
                 raise
+            finally:
+                # A slot reserved for a report not stored now (a failed transaction, or one
+                # stored by an earlier message) goes back.
+                for _ in range(reserved - len(stored)):
+                    self.conversations.give_back_report(caller, windows)
             try:
                 self._save(key, answer, known, message)
             except Exception:
@@ -177,25 +185,30 @@ class SmsService:
                 )
         return True
 
-    def _within_reports(self, answer: _Answer, known: _Known, caller: Caller) -> _Answer:
-        """An answer that would store a report past ``rate_limits.reports_per_day`` says so
+    def _within_reports(
+        self, answer: _Answer, known: _Known, caller: Caller, windows: Windows
+    ) -> tuple[_Answer, int]:
+        """An answer that would store a report takes a slot of the phone's daily reports first
+        (``rate_limits.reports_per_day``), and how many it took; past the limit it says so
         instead, and ends the conversation without storing it."""
-        per_day = self.conversations.rate.reports_per_day
         submits = answer.free_text is not None or (
             answer.outcome is not None
             and any(isinstance(e, ReportSubmitted) for e in answer.outcome.events)
         )
-        if not per_day or not submits:
-            return answer
-        limits, windows = self.conversations.limits, self.conversations.windows()
-        if limits.reports_today(caller.phone_hash, windows) < per_day:
-            return answer
-        first = limits.first_over(caller.phone_hash, "reports", windows)
+        if not submits:
+            return answer, 0
+        reserved = self.conversations.reserve_report(caller, windows)
+        if reserved is None:  # no limit
+            return answer, 0
+        if reserved:
+            return answer, 1
+        first = self.conversations.limits.first_over(caller.phone_hash, "reports", windows)
         self.conversations.rate_limited(caller, "reports", first=first)
         language = known.language
         if answer.outcome is not None and answer.outcome.state.language:
             language = answer.outcome.state.language
-        return _Answer(text=self._in_language(language, MSG_LIMIT_REPORTS), language=language)
+        refused = _Answer(text=self._in_language(language, MSG_LIMIT_REPORTS), language=language)
+        return refused, 0
 
     def _in_language(self, language: str | None, message: str) -> str:
         catalog = self.services.catalog
@@ -334,10 +347,12 @@ class SmsService:
         caller: Caller,
         texts: SmsTexts,
         ctx: Context,
+        stored: list[int],
     ) -> _Answer:
         """The turn's transaction: the engine's events, the incoming id and the reply together.
-        Returns the answer as stored (a report's end screen shows its reference)."""
-        with self.conversations.transaction(caller) as writes:
+        Returns the answer as stored (a report's end screen shows its reference); the reports
+        it stored (not found from an earlier message) are added to ``stored``."""
+        with self.conversations.transaction(caller, stored) as writes:
             outcome = answer.outcome
             if answer.free_text is not None and answer.tree is not None:
                 language = outcome.state.language if outcome is not None else None

@@ -223,7 +223,12 @@ class UssdService:
             retry: tuple[str, ...] = ()
             stored: list[int] = []
             report: ReportCount = ""
-            if self._over_reports(current.outcome, opened):
+            reserved = self._reserve(caller, current.outcome, opened, windows)
+            if reserved is False and self.conversations.stored_already(caller, conversation):
+                # The retry of a request whose report is stored (its answer was lost): no slot
+                # needed, it hears its reference again.
+                reserved = None
+            if reserved is False:
                 # Past the phone's daily reports: nothing stored, and nothing left to resume.
                 report = "refused"
                 outcome = self._refused(current.tree, current.outcome.state, ctx)
@@ -234,7 +239,6 @@ class UssdService:
                         caller, current.tree, current.outcome, conversation, ctx, stored
                     )
                     screen = shown(outcome)
-                    report = "stored" if stored else ""
                     # A language chosen now is already cached by the commit; else what the
                     # database said, if it was asked.
                     chose = any(isinstance(e, LanguageChosen) for e in outcome.events)
@@ -247,8 +251,13 @@ class UssdService:
                     # The same request again (a gateway's retry, after the database is back)
                     # must replay these inputs rather than repeat "try again" for ever.
                     retry = current.inputs
+                if reserved and not stored:
+                    # Not stored now (the commit failed, or an earlier request stored it): the
+                    # slot goes back in the closing round trip.
+                    report = "give back"
+            kind = "submit" if stored else "limited" if report == "refused" else None
             reply = UssdReply(
-                text=screen.text, end=screen.end, kind=self._kind(current.tree, outcome, report)
+                text=screen.text, end=screen.end, kind=kind or self._kind(current.tree, outcome)
             )
             record = UssdSession(
                 state=outcome.state,
@@ -343,18 +352,24 @@ class UssdService:
         return state if pinned is not None and pinned.version == tree.version else None
 
     @staticmethod
-    def _kind(tree: Tree, outcome: Outcome, report: ReportCount) -> str:
-        if report:
-            return "submit" if report == "stored" else "limited"
+    def _kind(tree: Tree, outcome: Outcome) -> str:
         node = outcome.state.node
         found = tree.nodes.get(node)
         return found.kind if found is not None else PSEUDO_KINDS.get(node, "other")
 
-    def _over_reports(self, outcome: Outcome, opened: OpenedTurn) -> bool:
+    def _reserve(
+        self, caller: Caller, outcome: Outcome, opened: OpenedTurn, windows: Windows
+    ) -> bool | None:
+        """For a hop that would store a report, a slot of the phone's daily reports: whether
+        the day had one (None: no report, or no limit). Only the submit hop pays this round
+        trip; it makes the limit hold when one phone's sessions submit at once (the count read
+        when the hop opened is only a lower bound, enough to refuse without asking again)."""
         per_day = self.rate.reports_per_day
-        if not per_day or opened.reports_today < per_day:
+        if not per_day or not any(isinstance(e, ReportSubmitted) for e in outcome.events):
+            return None
+        if opened.reports_today >= per_day:
             return False
-        return any(isinstance(e, ReportSubmitted) for e in outcome.events)
+        return self.conversations.reserve_report(caller, windows)
 
     def _refused(self, tree: Tree, state: State, ctx: Context) -> Outcome:
         """The report the phone may not store today: the session ends, politely, without it."""

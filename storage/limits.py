@@ -7,12 +7,15 @@ window, not once per request. ``k`` is ``s`` (new USSD sessions, per clock hour)
 stored, per local day) or ``m`` (SMS received, per clock hour). The hash expires at the end of
 the longest window it counts.
 
-USSD folds its counting into the hop's two Lua round trips (``storage/sessions.py``): the first
-counts a new session and reads the day's reports, the second counts a report just stored. A
-report is refused when the day's count, read at the start of the hop that would store it, has
-reached the limit. A phone holds one USSD session at a time on the network, so for real traffic
-that check is exact; forged concurrent requests could pass it by as many as are in flight at
-once (the new-session limit, counted atomically, bounds those too).
+USSD folds its session counting into the hop's two Lua round trips (``storage/sessions.py``):
+the first counts a new session and reads the day's reports (a dial over either limit is refused
+at once). A report is counted before it is stored: the hop or message that would store one first
+reserves a slot of the day (``reserve_report``: check and count in one script, so concurrent
+requests from one phone, forged or from both channels at once, can never take more slots than
+the day has), and gives it back (``give_back_report``; on USSD, in the hop's closing round trip)
+when the transaction fails or the report turns out to be stored already (a gateway's retry).
+A process that dies between the reservation and the commit keeps the slot: the error is on the
+side of one report fewer, never one more.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ local function rl_peek(key, f, window)
   end
   return 0
 end
+local function rl_give_back(key, f, window)
+  if redis.call('hget', key, f .. 'w') == window and redis.call('hincrby', key, f .. 'n', -1) < 0 then
+    redis.call('hset', key, f .. 'n', 0)
+  end
+end
 local function rl_first_over(key, f, window, ttl)
   if redis.call('hget', key, f .. 'l') == window then return 0 end
   redis.call('hset', key, f .. 'l', window)
@@ -68,6 +76,20 @@ if n > tonumber(ARGV[4]) then first = rl_first_over(KEYS[1], ARGV[1], ARGV[2], A
 return {n, first}
 """
 )
+
+# KEYS: the phone's hash.  ARGV: field, window, ttl, limit.
+# -> 1 when counted (the count was below the limit), 0 when the limit is reached (not counted).
+_RESERVE = (
+    LUA_HELPERS
+    + """
+if rl_peek(KEYS[1], ARGV[1], ARGV[2]) >= tonumber(ARGV[4]) then return 0 end
+rl_bump(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+return 1
+"""
+)
+
+# KEYS: the phone's hash.  ARGV: field, window.
+_GIVE_BACK = LUA_HELPERS + "rl_give_back(KEYS[1], ARGV[1], ARGV[2])"
 
 # KEYS: the phone's hash.  ARGV: field, window, ttl.  -> 1 if not yet logged in this window.
 _FIRST_OVER = LUA_HELPERS + "return rl_first_over(KEYS[1], ARGV[1], ARGV[2], ARGV[3])"
@@ -108,13 +130,16 @@ class Counted:
 
 
 class RateLimits:
-    """The counters SMS uses directly (USSD counts inside its own scripts)."""
+    """The counters a request checks on its own round trip (USSD counts new sessions inside its
+    hop's scripts, ``storage/sessions.py``)."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.redis = client
         self.prefix = prefix
         self._count = client.register_script(_COUNT)
         self._first_over = client.register_script(_FIRST_OVER)
+        self._reserve = client.register_script(_RESERVE)
+        self._give_back = client.register_script(_GIVE_BACK)
 
     def key(self, phone_hash: str) -> str:
         return f"{self.prefix}rl:{phone_hash}"
@@ -126,20 +151,19 @@ class RateLimits:
         count, first = int(found[0]), bool(found[1])
         return Counted(count, count > maximum, first)
 
-    def reports_today(self, phone_hash: str, windows: Windows) -> int:
-        values = self.redis.hmget(self.key(phone_hash), ["rw", "rn"])
-        window, count = values[0], values[1]
-        if (
-            window is None
-            or (window.decode() if isinstance(window, bytes) else window) != windows.day
-        ):
-            return 0
-        return int(count or 0)
-
     def first_over(self, phone_hash: str, limit: Limit, windows: Windows) -> bool:
         """Mark ``limit`` as logged for this window; whether it was not yet."""
         window, ttl = windows.of(limit)
         return bool(self._first_over(keys=[self.key(phone_hash)], args=[FIELD[limit], window, ttl]))
 
-    def add_report(self, phone_hash: str, windows: Windows) -> None:
-        self.count(phone_hash, "reports", 2**31, windows)
+    def reserve_report(self, phone_hash: str, maximum: int, windows: Windows) -> bool:
+        """Count a report about to be stored, if the day has room for it (``maximum``): whether
+        it had. Check and count are one script: concurrent requests cannot both take the last
+        slot. Give the slot back (``give_back_report``) if the report is not stored after all."""
+        window, ttl = windows.of("reports")
+        found = self._reserve(keys=[self.key(phone_hash)], args=["r", window, ttl, maximum])
+        return bool(found)
+
+    def give_back_report(self, phone_hash: str, windows: Windows) -> None:
+        """Un-count a reserved report that was not stored (in the window it was reserved in)."""
+        self._give_back(keys=[self.key(phone_hash)], args=["r", windows.day])

@@ -72,7 +72,7 @@ return {1, false, reports, pointer, resumed, redis.call('get', KEYS[4])}
 # KEYS: session, resume, lock, language, the phone's rate-limit hash.
 # ARGV: document, ttl, resume mode (set|clear|keep), conversation id, resume window, token,
 #       language ('' to leave it), language ttl, day, day ttl, what the hop did about a report
-#       ('stored': count it; 'refused': over the limit; '': neither).
+#       ('give back': a reserved slot it did not use; 'refused': over the limit; '': neither).
 # -> 1 when a refused report is the first refused in this day (to log), else 0.
 _CLOSE = (
     LUA_HELPERS
@@ -85,7 +85,7 @@ elseif ARGV[3] == 'clear' then
 end
 if ARGV[7] ~= '' then redis.call('set', KEYS[4], ARGV[7], 'EX', ARGV[8]) end
 if redis.call('get', KEYS[3]) == ARGV[6] then redis.call('del', KEYS[3]) end
-if ARGV[11] == 'stored' then rl_bump(KEYS[5], 'r', ARGV[9], ARGV[10]) end
+if ARGV[11] == 'give back' then rl_give_back(KEYS[5], 'r', ARGV[9]) end
 if ARGV[11] == 'refused' then return rl_first_over(KEYS[5], 'r', ARGV[9], ARGV[10]) end
 return 0
 """
@@ -94,7 +94,7 @@ return 0
 NO_LANGUAGE = "-"  # cached: the database knows no language for this phone
 LANGUAGE_TTL = 7 * 86400  # a cache: the database stays the record (reporters.language)
 ResumeMode = Literal["set", "clear", "keep"]
-ReportCount = Literal["stored", "refused", ""]
+ReportCount = Literal["give back", "refused", ""]
 
 
 class Document(Protocol):
@@ -290,8 +290,9 @@ class SessionStore:
         windows: Windows | None = None,
     ) -> bool:
         """Save the session, set (to this conversation) or clear the phone's resume point,
-        optionally cache the phone's language, count a report ``stored`` (or ``refused``) in
-        ``windows``, and release the lock: one round trip. True when a refused report is the
+        optionally cache the phone's language, give back a report slot reserved and not used
+        (``give back``, ``storage.limits.RateLimits.reserve_report``) or note one ``refused``
+        in ``windows``, and release the lock: one round trip. True when a refused report is the
         first refused for this phone today (the one to log)."""
         keys = [
             self._key(channel, "s", conversation),

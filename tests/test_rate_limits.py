@@ -6,20 +6,28 @@ number. (The over-limit screens in each language: ``tests/transcripts/ussd/limit
 from __future__ import annotations
 
 import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 
+from channels.ussd import MSG_TRY_AGAIN
 from ops.metrics import collected
 from services import EXTENSION_KEY, Services
+from storage import operations
 from storage.models import Report, SmsIncoming
 
 from .conftest import Backend, make_app
 from .phone import TO_CONFIRM_FR, Phone
-from .sms_support import Conversation, outbox_rows
+from .sms_support import INCOMING, Conversation, incoming_form, outbox_rows
 
 NUMBER = "+243812000777"
 SESSIONS_FR = "END Désolé, trop de sessions depuis ce téléphone. Réessayez plus tard."
@@ -203,3 +211,144 @@ def test_sms_reports_count_against_the_same_daily_limit_as_ussd(
     )
     assert _reports(services) == 1
     assert outbox_rows(services, NUMBER)[-1].text == reply
+
+
+# The daily limit under concurrency ---------------------------------------------------------
+
+SESSIONS_AT_ONCE = 30
+WAIT = 120  # seconds: a generous deadline for the threads to meet, never a timing
+
+
+def _two_instances(backend: Backend, tmp_path: Path, **limits: int) -> list[Flask]:
+    """Two apps on the same database and Redis (two gunicorn workers, say), each with its own
+    clients and pools; their references drawn from different seeds, as in production."""
+    prefix = f"test:{random.Random().getrandbits(48):012x}:"
+    settings = {"ussd_sessions_per_hour": 0, "reports_per_day": 0, "sms_per_hour": 0, **limits}
+    apps = []
+    for seed in (1, 2):
+        app = make_app(
+            backend,
+            tmp_path,
+            rate_limits=settings,
+            redis_prefix=prefix,
+            ussd={"lock_timeout": WAIT},
+        )
+        _services(app).rng = random.Random(seed)
+        apps.append(app)
+    return apps
+
+
+def _at_once(count: int, work: Callable[[int, threading.Barrier], str]) -> list[str]:
+    barrier = threading.Barrier(count, timeout=WAIT)
+    with ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(work, n, barrier) for n in range(count)]
+        return [future.result(timeout=WAIT * 3) for future in futures]
+
+
+def test_sessions_submitting_at_once_store_no_more_than_the_daily_limit(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # Forged requests: 30 sessions of one phone walk to the confirmation together and all
+    # confirm at once, on two app instances. The day's count is reserved before each commit,
+    # in one Redis script, so exactly the limit is stored; the rest hear why, politely.
+    apps = _two_instances(backend, tmp_path, reports_per_day=5)
+    services = _services(apps[0])
+    setup = Phone(apps[0].test_client(), "ATUid_many_lang", NUMBER)
+    setup.dial()
+    assert setup.send("2").startswith("CON Kufatilia")  # French, remembered; nothing unfinished
+
+    def walk(n: int, barrier: threading.Barrier) -> str:
+        phone = Phone(apps[n % 2].test_client(), f"ATUid_many_{n}", NUMBER)
+        assert phone.dial().startswith("CON Kufatilia")
+        barrier.wait()  # every session opened before any is unfinished: no resume offer
+        assert phone.send(*TO_CONFIRM_FR[1:]).startswith("CON ")
+        barrier.wait()  # every session on its confirmation
+        return phone.send("1")
+
+    finals = _at_once(SESSIONS_AT_ONCE, walk)
+    refused = [final for final in finals if final == REPORTS_FR]
+    stored = [final for final in finals if final != REPORTS_FR]
+    assert len(stored) == 5 and len(refused) == SESSIONS_AT_ONCE - 5, finals
+    with services.db.session() as session:
+        references = session.scalars(select(Report.reference)).all()
+    assert len(references) == 5
+    assert sorted(r for r in references if any(r in final for final in stored)) == sorted(
+        references
+    )
+    assert all(final.startswith("END Merci !") for final in stored), stored
+    # The count is the reports stored (no slot kept by a refusal): the next dial is refused.
+    assert Phone(apps[1].test_client(), "ATUid_many_next", NUMBER).dial() == REPORTS_FR
+
+
+def test_sms_reports_at_once_on_every_shortcode_store_no_more_than_the_daily_limit(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # One phone's conversations on different shortcodes do not share a lock: 30 reports in the
+    # reporter's own words, sent at once, each to its own shortcode.
+    apps = _two_instances(backend, tmp_path, reports_per_day=4)
+    services = _services(apps[0])
+    words = "ALERTE des soldats taxent le puits de Nyabibwe chaque jour"
+
+    def send(n: int, barrier: threading.Barrier) -> str:
+        client = apps[n % 2].test_client()
+        form = incoming_form(words, f"ATXid_many_{n}", NUMBER, to=f"215{n:02d}")
+        barrier.wait()
+        response = client.post(INCOMING, data=form)
+        assert (response.status_code, response.get_data(as_text=True)) == (200, "OK\n")
+        return form["to"]
+
+    _at_once(SESSIONS_AT_ONCE, send)
+    assert _reports(services) == 4
+    replies = [row.text for row in outbox_rows(services, NUMBER)]
+    assert len(replies) == SESSIONS_AT_ONCE
+    limit = (
+        "Merci. Ce téléphone a envoyé autant d'alertes que nous pouvons en recevoir en un jour. "
+        "Réessayez demain."
+    )
+    assert replies.count(limit) == SESSIONS_AT_ONCE - 4, replies
+
+
+def _break_once(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, error: BaseException
+) -> None:
+    real = getattr(owner, name)
+    calls = {"n": 0}
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, broken)
+
+
+def test_a_report_not_stored_gives_its_slot_back(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(backend, tmp_path, reports_per_day=2)
+    services, client = _services(app), app.test_client()
+    # The database fails at the submit: "try again", and the gateway's retry stores it.
+    first = Phone(client, "ATUid_slot_1", NUMBER)
+    first.dial()
+    first.send(*TO_CONFIRM_FR)
+    _break_once(monkeypatch, operations, "create_report", RuntimeError("database unavailable"))
+    assert first.send("1").startswith("CON " + services.catalog.gettext("fr", MSG_TRY_AGAIN))
+    assert first.post_text(first.text).startswith("END Merci !")
+    # Redis fails after the report is committed: the gateway's retry of that request finds it
+    # stored already, and hears the same reference.
+    second = Phone(client, "ATUid_slot_2", NUMBER)
+    second.dial()
+    second.send(*TO_CONFIRM_FR[1:])
+    _break_once(monkeypatch, services.sessions, "close_turn", RedisConnectionError("down"))
+    assert second.send("1").startswith("END Service indisponible")
+    again = second.post_text(second.text)
+    assert again.startswith("END Merci !")
+    assert _reports(services) == 2
+    with services.db.session() as session:
+        latest = session.scalar(select(Report.reference).order_by(Report.id.desc()))
+    assert latest is not None and latest in again
+    # Two reports stored, two slots counted: neither failure kept one.
+    third = Phone(client, "ATUid_slot_3", NUMBER)
+    assert third.dial() == REPORTS_FR
+    assert _reports(services) == 2

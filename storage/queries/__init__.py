@@ -36,6 +36,7 @@ from .intake import (
     language_for,
     occurred_text,
     recent_reports,
+    report_stored_for,
     sms_incoming_seen,
 )
 from .notifications import Subscriber, preference_of, received_between, subscribers, was_notified
@@ -149,6 +150,7 @@ __all__ = [
     "report_by_id",
     "report_by_reference",
     "report_scope",
+    "report_stored_for",
     "reports_by_channel",
     "reports_by_ids",
     "scope_of",

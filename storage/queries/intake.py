@@ -94,6 +94,12 @@ def export_row(report: Report) -> dict[str, Any]:
     }
 
 
+def report_stored_for(session: Session, conversation_key: str) -> bool:
+    """Whether this conversation's report is stored already (one report per conversation)."""
+    found = session.scalar(select(Report.id).where(Report.conversation_key == conversation_key))
+    return found is not None
+
+
 def sms_incoming_seen(session: Session, gateway: str, message_id: str) -> bool:
     """Whether this gateway's incoming SMS was already handled (a retry, or a duplicate)."""
     found = session.scalar(
