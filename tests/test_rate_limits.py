@@ -1,7 +1,8 @@
 """Rate limits per phone (``rate_limits``): new USSD sessions per hour, reports per day, SMS per
 hour. Over a limit the reporter hears why in their language, nothing is stored, the refusal is
 counted in ``kufatilia_rate_limited_total`` and logged once per phone and window, never with the
-number. (The over-limit screens in each language: ``tests/transcripts/ussd/limits_*.yaml``.)"""
+number. (The over-limit screens and SMS in each language:
+``tests/transcripts/{ussd,sms}/limits_*.yaml``.)"""
 
 from __future__ import annotations
 

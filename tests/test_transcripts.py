@@ -78,3 +78,27 @@ def test_events_are_recorded_per_turn_on_both_channels(
     with recording_events() as events:
         Conversation(client, services, "+243812000010").send("ALERTE")
     assert [describe(e) for e in events] == ["language_chosen language='fr'"]
+
+
+def test_a_wrong_limited_step_is_reported(backend: Backend, tmp_path: Path) -> None:
+    # SMS over sms_per_hour: the runner checks the 200 OK limited, the one reply of the first
+    # message over the limit, and that the next ones get none.
+    if UPDATE:
+        pytest.skip("UPDATE_TRANSCRIPTS=1 rewrites what is expected instead of comparing")
+    app = make_app(backend, tmp_path, rate_limits={"sms_per_hour": 1})
+    services: Services = app.extensions[EXTENSION_KEY]
+    path = tmp_path / "limited.yaml"
+    path.write_text(
+        "channel: sms\nphone: '+243812000011'\nsteps:\n- send: ALERTE\n"
+        "- send: AIDE\n  limited: true\n  reply: something else\n"
+        "- send: AIDE\n  limited: true\n"
+        "- send: AIDE\n  reply: anything\n",
+        encoding="utf-8",
+    )
+    # Step 1 expects no reply and gets the menu: a problem too (the runner's ordinary rule).
+    first, *problems = play(app.test_client(), services, path)
+    assert first.startswith("limited.yaml step 1 (send 'ALERTE'):\n--- expected\nNone")
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("limited.yaml step 2 (send 'AIDE'):\n--- expected\nsomething")
+    assert "ce téléphone a envoyé trop de messages" in problems[0]
+    assert problems[1] == "limited.yaml step 4 (send 'AIDE'): HTTP 200 'OK limited\\n', 0 replies"

@@ -18,7 +18,9 @@ A transcript is one phone talking to the service on one channel::
     - text: 3*1                # USSD: a cumulative text as the gateway sends it, e.g. stale
     - repeat: true             # USSD: the last request again
     - send: RIPOTI             # SMS: one message; `id: ...` replays a gateway retry,
-      reply: ...               #   `duplicate: true` expects no reply at all
+      reply: ...               #   `duplicate: true` expects no reply at all; `limited: true`
+                               #   expects `200 OK limited` (over sms_per_hour, unread) and the
+                               #   one reply saying so, or none (no `reply`) after the first
     - advance: 86400           # the fixed clock moves forward, seconds
     - ...
       events: [language_chosen language='fr']   # on any step: exactly the turn's events
@@ -216,7 +218,15 @@ def play(client: FlaskClient, services: Services, path: Path) -> list[str]:
             if problem is not None:
                 problems.append(f"{where}: {problem}")
                 continue
-            if "reply" in step or not step.get("duplicate"):
+            if step.get("limited"):
+                # The first message over the limit gets one reply, the next ones none.
+                if UPDATE and got:
+                    step["reply"] = got
+                elif UPDATE:
+                    step.pop("reply", None)
+                elif got != step.get("reply", ""):
+                    problems.append(f"{where}:\n--- expected\n{step.get('reply')}\n--- got\n{got}")
+            elif "reply" in step or not step.get("duplicate"):
                 if UPDATE:
                     step["reply"] = got
                 elif got != step.get("reply"):
@@ -239,6 +249,14 @@ def _sms_step(talk: Conversation, step: dict[str, Any], limit: int) -> tuple[str
             texts = [row.text for row in rows]
             return f"expected a silent duplicate, got {status} {body!r} {texts}", ""
         return None, ""
+    if step.get("limited"):
+        if status != 200 or body != "OK limited\n" or len(rows) > 1:
+            texts = [row.text for row in rows]
+            return (
+                f"expected 200 OK limited and at most one reply, got {status} {body!r} {texts}",
+                "",
+            )
+        return None, rows[0].text if rows else ""
     if status != 200 or len(rows) != 1:
         return f"HTTP {status} {body!r}, {len(rows)} replies", ""
     if rows[0].segments > 3 or len(rows[0].text) > limit:
