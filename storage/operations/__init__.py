@@ -6,6 +6,7 @@ here and are re-exported below, so that callers keep writing ``operations.create
 
 from __future__ import annotations
 
+from .dashboard import compact_dashboard_counts
 from .followup import (
     ACTION_TYPES,
     CLOSE_REASONS,
@@ -117,6 +118,7 @@ __all__ = [
     "can_move",
     "change_status",
     "claim_outbox_message",
+    "compact_dashboard_counts",
     "correct_report",
     "create_api_token",
     "create_draft",

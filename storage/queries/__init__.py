@@ -14,6 +14,8 @@ from .dashboard import (
     changed_months,
     count_months,
     dashboard_counts,
+    kept_counts,
+    kept_counts_answer,
     tally_months,
 )
 from .inbox import (
@@ -129,6 +131,8 @@ __all__ = [
     "inbox_page",
     "iter_reports",
     "judge_document",
+    "kept_counts",
+    "kept_counts_answer",
     "language_for",
     "latest_version",
     "occurred_text",
