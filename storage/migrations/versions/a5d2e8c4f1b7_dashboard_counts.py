@@ -6,9 +6,10 @@ Revises: f3a7c1e5b9d2
 Create Date: 2026-11-25 22:30:00
 
 The triggers keep ``dashboard_counts`` in the same transaction as every write to ``reports``
-(storage/models.py, ``DashboardCount``): on PostgreSQL one statement-level trigger per kind of
-write, over its transition tables (a bulk UPDATE or a COPY adds one row per key it changed, not
-per report), and TRUNCATE empties the counts; on SQLite row-level triggers. The groups are
+(storage/models.py, ``DashboardCount``). On PostgreSQL, an INSERT and a DELETE by statement,
+over their transition tables (a COPY of a million reports adds one row per key, not three per
+report); an UPDATE by row, only when a counted column changes (an UPDATE of updated_at alone
+calls nothing); TRUNCATE empties the counts. On SQLite, row-level triggers. The groups are
 ``storage.queries.dashboard.PAIRS`` as of this revision: (category, subcategory), (province,
 territoire), (status, verification, channel, language). A change of the groups needs a migration
 that rewrites these triggers and fills the table again.
@@ -37,6 +38,7 @@ COUNTED = [
     "channel",
     "language",
 ]
+WATCHED = ["created_at", "duplicate_of_id", *COUNTED]  # what a count depends on
 COLUMNS = [
     "grp",
     "category",
@@ -119,8 +121,6 @@ def _triggers() -> None:
             BEGIN
                 IF TG_OP = 'INSERT' THEN
                     {_pg_insert(_pg_rows("new_rows", 1))};
-                ELSIF TG_OP = 'UPDATE' THEN
-                    {_pg_insert(_pg_rows("old_rows", -1), _pg_rows("new_rows", 1))};
                 ELSIF TG_OP = 'DELETE' THEN
                     {_pg_insert(_pg_rows("old_rows", -1))};
                 ELSE
@@ -135,10 +135,24 @@ def _triggers() -> None:
             "REFERENCING NEW TABLE AS new_rows "
             "FOR EACH STATEMENT EXECUTE FUNCTION kuf_dashboard_counts()"
         )
+        # An UPDATE row by row, and only of a row whose counted columns changed: the follow-up's
+        # other writes (an action, a message: updated_at only) never call the trigger.
+        old_row = _pg_rows("(SELECT OLD.*)", -1)
+        new_row = _pg_rows("(SELECT NEW.*)", 1)
         op.execute(
-            "CREATE TRIGGER reports_dashboard_update AFTER UPDATE ON reports "
-            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-            "FOR EACH STATEMENT EXECUTE FUNCTION kuf_dashboard_counts()"
+            f"""
+            CREATE FUNCTION kuf_dashboard_counts_row() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                {_pg_insert(old_row, new_row)};
+                RETURN NULL;
+            END $$
+            """
+        )
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
+        op.execute(
+            f"CREATE TRIGGER reports_dashboard_update AFTER UPDATE OF {', '.join(WATCHED)} "
+            f"ON reports FOR EACH ROW WHEN ({changed}) "
+            "EXECUTE FUNCTION kuf_dashboard_counts_row()"
         )
         op.execute(
             "CREATE TRIGGER reports_dashboard_delete AFTER DELETE ON reports "
@@ -150,13 +164,13 @@ def _triggers() -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION kuf_dashboard_counts()"
         )
         return
-    watched = ", ".join(["created_at", "duplicate_of_id", *COUNTED])
     op.execute(
         "CREATE TRIGGER reports_dashboard_insert AFTER INSERT ON reports "
         f"BEGIN {_sqlite_insert(*_sqlite_rows('NEW', 1))}; END"
     )
     op.execute(
-        f"CREATE TRIGGER reports_dashboard_update AFTER UPDATE OF {watched} ON reports "
+        f"CREATE TRIGGER reports_dashboard_update AFTER UPDATE OF {', '.join(WATCHED)} ON reports "
+        f"WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in WATCHED)} "
         f"BEGIN {_sqlite_insert(*_sqlite_rows('OLD', -1), *_sqlite_rows('NEW', 1))}; END"
     )
     op.execute(
@@ -231,4 +245,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER reports_dashboard_{kind}" + (" ON reports" if postgresql else ""))
     if postgresql:
         op.execute("DROP FUNCTION kuf_dashboard_counts()")
+        op.execute("DROP FUNCTION kuf_dashboard_counts_row()")
     op.drop_table("dashboard_counts")
