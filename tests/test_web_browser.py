@@ -232,9 +232,16 @@ def test_the_dashboard_draws_its_charts(
         widths = sorted(bar.bounding_box()["width"] for bar in bars.all())
         assert widths[1] > widths[0] * 2  # 3 accidents against 1
         keep(tab, "dashboard")
+        assert tab.locator("#total strong").inner_text().startswith("4 ")
+        # A report arriving meanwhile is on the next view (counts kept at every write).
+        make_report(services, province="CD-NK", territory="CD6105")
+        tab.reload()
+        assert tab.locator("#total strong").inner_text().startswith("5 ")
+        widths = sorted(bar.bounding_box()["width"] for bar in bars.all())
+        assert widths[1] > widths[0] * 3  # 4 accidents against 1
         # A bar is a way into the inbox: the reports it counts, the dashboard's filter kept.
         with tab.expect_navigation():
             tab.locator("#categories a rect").first.click()
         assert "category=accident" in tab.url
-        assert tab.locator("table.inbox tbody tr").count() == 3
+        assert tab.locator("table.inbox tbody tr").count() == 4
     assert errors == []  # no script error, no CSP violation (charts use no inline style)
