@@ -150,11 +150,13 @@ class Report(Base):
 
 
 class DashboardCount(Base):
-    """How many reports the unfiltered dashboard counts, by UTC month received and by each group
-    of dimensions (``storage.queries.dashboard.PAIRS``: ``grp`` is its index; the columns outside
-    the group are ''), kept by database triggers on ``reports`` in the same transaction as every
-    write: a report that is not a duplicate adds 1 to its three rows, and a change (any UPDATE of
-    a counted column, a merge, a DELETE) writes -1 for what it was and +1 for what it is.
+    """How many reports the whole network's dashboard counts, kept by database triggers on
+    ``reports`` in the same transaction as every write (migrations a5d2e8c4f1b7, b8e3f1a9c2d6).
+    Each report that is not a duplicate is in three rows, by its status, verification, channel
+    and language (the small dimensions, at most 120 values together) and: its category and
+    sub-category (``grp`` 0), its province and territoire (1), both with ``month`` '', or its
+    UTC month received (2). A write that changes a counted column writes -1 for what the report
+    was and +1 for what it is. The columns outside a row's group are ''.
 
     Rows are added, never updated (writers never wait for each other on a shared count); the
     counts are the sums of ``n`` by key, and ``operations.compact_dashboard_counts`` merges the
@@ -164,7 +166,7 @@ class DashboardCount(Base):
     __tablename__ = "dashboard_counts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" of created_at in UTC
+    month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" of created_at in UTC (grp 2), or ''
     grp: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(64), server_default="")
     subcategory: Mapped[str] = mapped_column(String(96), server_default="")

@@ -37,20 +37,42 @@ KEY = (
 )
 
 
-def expected(reports: list[Report]) -> dict[tuple[Any, ...], int]:
-    """The kept rows' sums as they must be, worked out here from the reports themselves."""
+def expected(reports: list[Report], layout: str = "by status") -> dict[tuple[Any, ...], int]:
+    """The kept rows' sums as they must be, worked out here from the reports themselves: the
+    small dimensions with each other group over all time, and alone by UTC month (``"first"``:
+    migration a5d2e8c4f1b7's layout, every group by month)."""
     found: dict[tuple[Any, ...], int] = {}
     for r in reports:
         if r.duplicate_of_id is not None:
             continue
         month = r.created_at.astimezone(UTC).strftime("%Y-%m")
-        for key in (
-            (month, 0, r.category or "", r.subcategory or "", "", "", "", "", "", ""),
-            (month, 1, "", "", r.province_iso or "", r.territory_pcode or "", "", "", "", ""),
-            (month, 2, "", "", "", "", r.status, r.verification, r.channel, r.language),
-        ):
+        small = (r.status, r.verification, r.channel, r.language)
+        if layout == "first":
+            keys = [
+                (month, 0, r.category or "", r.subcategory or "", "", "", "", "", "", ""),
+                (month, 1, "", "", r.province_iso or "", r.territory_pcode or "", "", "", "", ""),
+                (month, 2, "", "", "", "", *small),
+            ]
+        else:
+            keys = [
+                ("", 0, r.category or "", r.subcategory or "", "", "", *small),
+                ("", 1, "", "", r.province_iso or "", r.territory_pcode or "", *small),
+                (month, 2, "", "", "", "", *small),
+            ]
+        for key in keys:
             found[key] = found.get(key, 0) + 1
     return found
+
+
+# Filters the kept counts answer, each compared with a count from scratch.
+SMALL_FILTERS = (
+    queries.InboxFilter(),
+    queries.InboxFilter(status="new"),
+    queries.InboxFilter(status="closed"),
+    queries.InboxFilter(verification="verified"),
+    queries.InboxFilter(channel="sms", language="sw"),
+    queries.InboxFilter(status="monitoring", verification="unverified", channel="ussd"),
+)
 
 
 def kept(session: Session) -> dict[tuple[Any, ...], int]:
@@ -70,10 +92,11 @@ def assert_exact(services: Services) -> None:
         reports = list(session.scalars(select(Report)))
         assert kept(session) == expected(reports)
         for zone in ZONES:
-            whole = queries.dashboard_counts(
-                session, queries.InboxFilter(), None, zone=zone, now=now
-            )
-            assert queries.kept_counts(session, zone=zone, now=now).counts() == whole, zone
+            for f in SMALL_FILTERS:
+                assert queries.kept_counts_answer(f, None)
+                whole = queries.dashboard_counts(session, f, None, zone=zone, now=now)
+                kept_view = queries.kept_counts(session, f, zone=zone, now=now).counts()
+                assert kept_view == whole, (zone, f)
 
 
 @pytest.fixture
@@ -214,17 +237,16 @@ def test_compaction_merges_rows_and_changes_no_count(
                     session, _get(session, report), author, status=status, now=now
                 )
     with services.db.session() as session:
-        rows = session.scalar(select(func.count()).select_from(DashboardCount)) or 0
-        tally = queries.kept_counts(session, zone="UTC", now=now)
-        # 12 rows added at intake, then each status change 2 per report (-1 old, +1 new): 36
-        # rows for 5 keys (of which "new" and "resolved" now add up to 0).
-        assert (rows, tally.loose) == (36, 31)
+        # 12 rows at intake (3 keys), then each status change 6 rows per report (-1 for the old
+        # status, +1 for the new, in each group): 84 rows, all read by the unfiltered view.
+        rows = session.scalar(select(func.count()).select_from(DashboardCount))
+        assert rows == queries.kept_counts(session, zone="UTC", now=now).rows == 84
     with services.db.transaction() as session:
-        assert operations.compact_dashboard_counts(session) > 0
+        assert operations.compact_dashboard_counts(session) == 84
     with services.db.session() as session:
-        keys = len(kept(session))
-        assert session.scalar(select(func.count()).select_from(DashboardCount)) == keys
-        assert queries.kept_counts(session, zone="UTC", now=now).loose == 0
+        # The "new" and "resolved" keys add up to 0 and are gone: one row per key left.
+        assert session.scalar(select(func.count()).select_from(DashboardCount)) == 3
+        assert len(kept(session)) == 3
     assert_exact(services)
     with services.db.transaction() as session:  # nothing left to merge
         assert operations.compact_dashboard_counts(session) == 0
@@ -233,8 +255,9 @@ def test_compaction_merges_rows_and_changes_no_count(
 def test_the_dashboard_page_reads_the_kept_counts_and_compacts_them(
     backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The unfiltered page counts no report (``count_months`` is never called), shows what a
-    count from scratch shows, and merges the kept rows past ``LOOSE_ROWS``."""
+    """The unfiltered page, and one filtered by status, count no report (``count_months`` is
+    never called), show what a count from scratch shows, and merge the kept rows past
+    ``KEPT_ROWS``."""
     app: Flask = web_app(backend, tmp_path)
     services: Services = app.extensions[EXTENSION_KEY]
     people = People(services)
@@ -251,7 +274,7 @@ def test_the_dashboard_page_reads_the_kept_counts_and_compacts_them(
         raise AssertionError("the unfiltered dashboard counted the reports")
 
     monkeypatch.setattr(queries, "count_months", refused)
-    monkeypatch.setattr(controllers, "LOOSE_ROWS", 1)
+    monkeypatch.setattr(controllers, "KEPT_ROWS", 1)
     client = app.test_client()
     assert login(client, "coordinator@example.org").status_code == 302
     body = client.get("/dashboard").get_data(as_text=True)
@@ -263,6 +286,11 @@ def test_the_dashboard_page_reads_the_kept_counts_and_compacts_them(
             kept(session)
         )
     assert_exact(services)
+    # Filtered by status (the small dimensions): still no report counted.
+    body = client.get("/dashboard?status=new").get_data(as_text=True)
+    assert "2 reports" in body
+    drawn = body.split('id="provinces"', 1)[1].split("</figure>", 1)[0]
+    assert "Sud-Kivu" in drawn and "Nord-Kivu" in drawn
     assert not list(services.redis.scan_iter(match=services.settings.redis_prefix + "dashboard:*"))
 
 
@@ -402,6 +430,12 @@ def test_the_migration_counts_the_reports_already_stored(postgres_or_sqlite_scra
             assert kept(session) == expected(reports)
             months = queries.kept_counts(session, zone="Africa/Lubumbashi", now=FIXED_NOW)
             assert months.counts().by["month"] == [("2025-01", 1), ("2026-11", 2)]
+        migrate.downgrade(url, "a5d2e8c4f1b7")  # back to every group by month
+        with Session(engine) as session:
+            assert kept(session) == expected(reports, "first")
+        migrate.upgrade(url)
+        with Session(engine) as session:
+            assert kept(session) == expected(reports)
     finally:
         engine.dispose()
 

@@ -14,6 +14,7 @@ few thousand (bench/analysis.py measures both).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,18 @@ PAIRS: tuple[tuple[str, ...], ...] = (
     ("status", "verification", "channel", "language"),
 )
 PAIRED = tuple(d for pair in PAIRS for d in pair)  # every dimension but the month
+
+
+def _spans() -> list[tuple[int, int]]:
+    """Where each group's values are among PAIRED."""
+    spans, at = [], 0
+    for pair in PAIRS:
+        spans.append((at, at + len(pair)))
+        at += len(pair)
+    return spans
+
+
+_SPANS = _spans()
 
 
 def _sums(rows: list[tuple[dict[str, Any], int]]) -> dict[str, list[tuple[Any, int]]]:
@@ -236,17 +249,22 @@ def changed_months(session: Session, since: datetime, *, zone: str, now: datetim
     return {_text(value) or "" for value in session.scalars(union(received, changed))}
 
 
-# The unfiltered dashboard, from the counts kept at write time --------------------------------
+# Counts kept at write time: the whole network's, unfiltered or filtered by the small dimensions
 
-# ``dashboard_counts`` column of each dimension (storage/models.py, ``DashboardCount``).
-_KEPT: dict[str, Any] = {d: getattr(DashboardCount, d) for d in PAIRED}
-_KEY = [DashboardCount.grp, *_KEPT.values()]
+# What ``dashboard_counts`` keeps (storage/models.py, ``DashboardCount``; migration b8e3f1a9c2d6):
+# the small dimensions with each other group, over all time, and alone by UTC month received.
+SMALL = ("status", "verification", "channel", "language")
+_KEPT_GROUPS = {0: ("category", "subcategory"), 1: ("province", "territory"), 2: SMALL}
 
 
 def kept_counts_answer(f: InboxFilter, visibility: Visibility | None) -> bool:
-    """Whether ``kept_counts`` answers this view: the whole network's, without a filter. Any
-    other filter or a restricted visibility is counted from the reports (``count_months``)."""
-    return f == InboxFilter() and visibility is None
+    """Whether ``kept_counts`` answers this view: the whole network's (no restricted visibility),
+    filtered at most by status, verification, channel and language. Any other filter or a
+    restricted visibility is counted from the reports (``count_months``)."""
+    if visibility is not None:
+        return False
+    others = {name: value for name, value in dataclasses.asdict(f).items() if name not in SMALL}
+    return not any(value not in (None, "") for value in others.values())
 
 
 def _utc_month(dialect: str) -> ColumnElement[str]:
@@ -267,19 +285,31 @@ def _next_month(month: str) -> str:
     return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
 
 
-def kept_counts(session: Session, *, zone: str, now: datetime) -> Tally:
-    """The unfiltered dashboard's counts from ``dashboard_counts``, which the database keeps at
-    every write (storage/migrations, ``a5d2e8c4f1b7``): exact, and a read of some ten thousand
-    rows rather than of a million index entries.
+def kept_counts(
+    session: Session, f: InboxFilter | None = None, *, zone: str, now: datetime
+) -> Tally:
+    """The dashboard's counts from ``dashboard_counts``, which the database keeps at every write:
+    exact, and a read of at most some forty thousand rows rather than of a million index entries.
+    Only for the views ``kept_counts_answer`` accepts (``f``: the filter, on the small dimensions
+    at most).
 
     The table counts by UTC month; the dashboard's months are ``zone``'s. Only the reports
     received between a month's start in UTC and its start in ``zone`` (two hours a month in
     Bukavu) are in another month there: those are counted from the reports (an index range scan
     each) and moved. Everything is read in one statement, so in one snapshot: a report stored
-    meanwhile is counted in both parts or in neither."""
+    meanwhile is counted in both parts or in neither. ``Tally.rows`` is the kept rows read."""
+    f = f or InboxFilter()
     dialect = session.get_bind().dialect.name
     offset = now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
-    first = session.scalar(select(func.min(DashboardCount.month)))
+    chosen = {d: getattr(f, d) for d in SMALL if getattr(f, d)}
+    kept_where = [getattr(DashboardCount, d) == v for d, v in chosen.items()]
+    report_where = [
+        Report.duplicate_of_id.is_(None),
+        *[_COLUMNS[d] == v for d, v in chosen.items()],
+    ]
+    first = session.scalar(select(func.min(DashboardCount.month)).where(DashboardCount.grp == 2))
+    blank: list[Any] = [literal_column("''")] * 4
+    n = func.sum(DashboardCount.n)
     while True:
         # Every month start from the first kept month to the one after this one: between its
         # start in UTC and in the zone, a report's month is not the same in both.
@@ -292,31 +322,39 @@ def kept_counts(session: Session, *, zone: str, now: datetime) -> Tally:
             if local != utc:
                 windows.append((min(local, utc), max(local, utc)))
             month = _next_month(month)
-        blank: list[Any] = [literal_column("''")] * len(_KEPT)
-        groups = select(
-            literal_column("0"),
-            *_KEY,
-            literal_column("''"),
-            func.sum(DashboardCount.n),
-            func.count(),
-        ).group_by(*_KEY)
-        months = (
+        # Rows: (part, grp, four values, month, count, rows read).
+        parts: list[Any] = []
+        for grp, names in _KEPT_GROUPS.items():
+            columns = [getattr(DashboardCount, d) for d in names]
+            values = [*columns, *blank[len(columns) :]]
+            parts.append(
+                select(
+                    literal_column("0"),
+                    DashboardCount.grp,
+                    *values,
+                    literal_column("''"),
+                    n,
+                    func.count(),
+                )
+                .where(DashboardCount.grp == grp, *kept_where)
+                .group_by(DashboardCount.grp, *columns)
+            )
+        parts.append(
             select(
                 literal_column("1"),
-                literal_column("0"),
+                literal_column("2"),
                 *blank,
                 DashboardCount.month,
-                func.sum(DashboardCount.n),
+                n,
                 literal_column("0"),
             )
-            .where(DashboardCount.grp == 0)
+            .where(DashboardCount.grp == 2, *kept_where)
             .group_by(DashboardCount.month)
         )
-        parts = [groups, months]
         if windows:
             local_month = _local_month(dialect, zone, offset)
             utc_month = _utc_month(dialect)
-            moved = (
+            parts.append(
                 select(
                     literal_column("2"),
                     literal_column("0"),
@@ -327,49 +365,33 @@ def kept_counts(session: Session, *, zone: str, now: datetime) -> Tally:
                     literal_column("0"),
                 )
                 .where(
-                    Report.duplicate_of_id.is_(None),
+                    *report_where,
                     or_(*[and_(Report.created_at >= a, Report.created_at < b) for a, b in windows]),
                 )
                 .group_by(utc_month, local_month)
             )
-            parts.append(moved)
-        tally = Tally(loose=0)
+        tally = Tally()
         earliest: str | None = None
-        for part, grp, *values, month_text, n, rows in session.execute(union_all(*parts)):
-            n = int(n)
+        for part, grp, *values, month_text, count, rows in session.execute(union_all(*parts)):
+            count = int(count)
+            tally.rows += int(rows)
             if part == 0:
-                tally.loose += int(rows) - 1
-                if n:
-                    key = (int(grp), tuple(values[_SPANS[grp][0] : _SPANS[grp][1]]))
-                    tally.pairs[key] = n
-                continue
-            if part == 1:
+                if count:
+                    size = len(_KEPT_GROUPS[grp])
+                    tally.pairs[
+                        (int(grp), tuple(None if v == "" else v for v in values[:size]))
+                    ] = count
+            elif part == 1:
                 earliest = month_text if earliest is None else min(earliest, month_text)
-                tally.months[month_text] = tally.months.get(month_text, 0) + n
+                tally.months[month_text] = tally.months.get(month_text, 0) + count
             else:  # received in UTC month values[0], in the zone's month_text
-                tally.months[values[0]] = tally.months.get(values[0], 0) - n
-                tally.months[month_text] = tally.months.get(month_text, 0) + n
+                tally.months[values[0]] = tally.months.get(values[0], 0) - count
+                tally.months[month_text] = tally.months.get(month_text, 0) + count
         if earliest is None or first is None or earliest >= first:
             break
         first = earliest  # a month older than the first one read meanwhile: read again
-    tally.pairs = {
-        (index, tuple(None if v == "" else v for v in values)): n
-        for (index, values), n in tally.pairs.items()
-    }
-    tally.months = {m: n for m, n in tally.months.items() if n}
+    tally.months = {m: c for m, c in tally.months.items() if c}
     return tally
-
-
-def _spans() -> list[tuple[int, int]]:
-    """Where each group's values are among the kept columns (in PAIRED order)."""
-    spans, at = [], 0
-    for pair in PAIRS:
-        spans.append((at, at + len(pair)))
-        at += len(pair)
-    return spans
-
-
-_SPANS = _spans()
 
 
 @dataclass
@@ -379,7 +401,7 @@ class Tally:
 
     pairs: dict[tuple[int, tuple[Any, ...]], int] = field(default_factory=dict)
     months: dict[str, int] = field(default_factory=dict)
-    loose: int = 0  # read from dashboard_counts: its rows beyond one per key (to be compacted)
+    rows: int = 0  # kept_counts: the rows of dashboard_counts it read
 
     def add(self, month: str, rows: MonthRows, sign: int = 1) -> None:
         for index, values, count in rows:

@@ -182,8 +182,9 @@ def _store(
 def counts_for(
     selection: queries.InboxFilter, visibility: queries.Visibility | None
 ) -> queries.Counts:
-    """The counts. The unfiltered view of the whole network reads the counts the database keeps
-    at every write (``queries.kept_counts``). Any other is kept in Redis by month received and
+    """The counts. The whole network's view, unfiltered or filtered by status, verification,
+    channel or language, reads the counts the database keeps at every write
+    (``queries.kept_counts``). Any other is kept in Redis by month received and
     brought up to date at each view: only the months with a report received or changed since
     the last count are counted again (a month is a few thousand index entries; the whole, at a
     million reports, a million)."""
@@ -192,8 +193,8 @@ def counts_for(
     now = services.clock.now()
     if queries.kept_counts_answer(selection, visibility):
         with services.db.reading() as reading:
-            tally = queries.kept_counts(reading, zone=zone, now=now)
-        if tally.loose > LOOSE_ROWS:
+            tally = queries.kept_counts(reading, selection, zone=zone, now=now)
+        if selection == queries.InboxFilter() and tally.rows > KEPT_ROWS:
             compact()
         return tally.counts()
     described = json.dumps(
@@ -240,9 +241,9 @@ def counts_for(
     return tally.counts()
 
 
-# Rows of dashboard_counts beyond one per key (each write adds its own) before a view merges them:
-# a few milliseconds more per view for each 10,000.
-LOOSE_ROWS = 20_000
+# Rows of dashboard_counts (each write adds its own) past which a view merges them: some 40,000
+# once merged at a million reports; a few milliseconds more per view for each 10,000.
+KEPT_ROWS = 100_000
 
 
 def compact() -> int:
