@@ -175,6 +175,25 @@ def test_the_dashboard_shows_only_what_the_reader_may_see(
     body = logged_in(restricted, "goma@example.org").get("/dashboard").get_data(as_text=True)
     drawn = body.split('<div class="charts">', 1)[1]
     assert "1 report" in body and "Nord-Kivu" in drawn and "Sud-Kivu" not in drawn
+    # A report outside its area forwarded to it (and no longer assigned to it) is its to see,
+    # and counted: the restricted count reads the forwards first on PostgreSQL.
+    sk = make_report(restricted_services, province="CD-SK", territory="CD6201")
+    with restricted_services.db.transaction() as session:
+        report = session.get(Report, sk.id)
+        assert report is not None
+        author = operations.Author(1, orgs["network"].id)
+        for target in (orgs["goma"], orgs["bukavu"]):
+            operations.forward_report(
+                session,
+                report,
+                author,
+                to_organisation_id=target.id,
+                message="",
+                now=FIXED_NOW,
+            )
+    body = logged_in(restricted, "goma@example.org").get("/dashboard").get_data(as_text=True)
+    drawn = body.split('<div class="charts">', 1)[1]
+    assert "2 reports" in body and "Nord-Kivu" in drawn and "Sud-Kivu" in drawn
 
 
 # Exports ---------------------------------------------------------------------------------------

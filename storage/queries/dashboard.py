@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..models import DashboardCount, Report
-from .inbox import InboxFilter, Visibility, where_clauses
+from .inbox import InboxFilter, Visibility, forwarded_ids, where_clauses
 
 # Each dimension and the column it counts by ("month" is computed: see ``_month``).
 DIMENSIONS = (
@@ -171,7 +171,14 @@ def count_months(
     dialect = session.get_bind().dialect.name
     offset = now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
     month = _month(dialect, zone, offset)
-    where = where_clauses(f, visibility)
+    # On PostgreSQL the reports forwarded to a restricted reader are read first and tested as a
+    # list (at a million reports, 0.4 s instead of 0.7 s for a CSO's view: psql, load 3.6).
+    forwarded = (
+        forwarded_ids(session, visibility)
+        if visibility is not None and dialect == "postgresql"
+        else None
+    )
+    where = where_clauses(f, visibility, forwarded)
     if months is not None:
         if not months:
             return {}
