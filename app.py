@@ -68,7 +68,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     register_notify(app)
     register_commands(app)
+    install_fast_path(app, settings)
     return app
+
+
+def install_fast_path(app: Flask, settings: Settings) -> None:
+    """The USSD hop without Flask's request machinery (``channels/africastalking/fast.py``)."""
+    from channels.africastalking import fast
+    from channels.setup import EXTENSION_KEY as CHANNELS
+    from ops.metrics import EXTENSION as METRICS
+    from web.security import HEADERS
+
+    metrics = app.extensions.get(METRICS)
+    fast.install(
+        app,
+        app.extensions[CHANNELS].ussd,
+        max_bytes=settings.gateways.max_request_bytes,
+        token=settings.gateways.africastalking.callback_token,
+        headers=HEADERS,
+        observe=metrics.observe if metrics is not None else None,
+    )
 
 
 def _services(settings: Settings) -> Services:

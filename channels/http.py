@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -56,34 +56,48 @@ def require_token(expected: str) -> None:
     """With a callback token configured, a request without ``?token=<it>`` is refused (403)."""
     if not expected:
         return
-    given = request.args.get("token", "")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not token_matches(request.args.get("token", ""), expected):
         abort(plain("missing or wrong token\n", 403))
 
 
-def _form() -> MultiDict[str, str]:
-    """The posted form. A url-encoded body that is not UTF-8 (a gateway writing Latin-1) would
+def token_matches(given: str, expected: str) -> bool:
+    """Whether ``given`` is the configured callback token (always, when none is set)."""
+    return not expected or hmac.compare_digest(given.encode(), expected.encode())
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def decode_form(raw: bytes, path: str) -> MultiDict[str, str]:
+    """A url-encoded body's fields. One that is not UTF-8 (a gateway writing Latin-1) would
     reach us as no form at all: it is read as Latin-1 instead, where every byte is a letter, so
     the request is served with its text as close as we can tell to what was meant."""
-    if request.mimetype != "application/x-www-form-urlencoded":
-        return request.form
-    raw = request.get_data(cache=True)
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
-        log.warning("%s: body is not UTF-8; read as Latin-1", request.path)
+        log.warning("%s: body is not UTF-8; read as Latin-1", path)
         body = raw.decode("latin-1")
     # Parsed here, once (werkzeug's form parser would read the same bytes again, at several
     # times the cost, on every USSD hop).
     return MultiDict(parse_qsl(body, keep_blank_values=True))
 
 
+def _form() -> MultiDict[str, str]:
+    if request.mimetype != FORM:
+        return request.form
+    return decode_form(request.get_data(cache=True), request.path)
+
+
 def read_form(fields: Sequence[Field]) -> dict[str, str] | str:
     """The fields' values (stripped, except a reporter's text; absent ones empty; control
     characters dropped), or the one-line reason why the request is refused."""
-    if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.mimetype not in (FORM, "multipart/form-data"):
         return f"expected a form-encoded body, got '{request.mimetype or 'nothing'}'"
-    form = _form()
+    return check_fields(_form(), fields)
+
+
+def check_fields(form: Mapping[str, str], fields: Sequence[Field]) -> dict[str, str] | str:
+    """``read_form``'s rule on a form already read (the USSD fast path reads its own)."""
     missing = [
         f.name
         for f in fields

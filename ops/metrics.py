@@ -163,14 +163,19 @@ class Metrics:
         # The URL rule, not the path: a scanner's random paths must not become new series.
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
         if rule != "/metrics":
-            self.requests.labels(endpoint=rule, status=str(response.status_code)).inc()
-            if started is not None:
-                elapsed = time.perf_counter() - started
-                self.latency.labels(endpoint=rule).observe(elapsed)
-                hop = g.pop("kuf_hop", None)
-                if hop is not None:
-                    self.hops.labels(channel=hop[0], kind=hop[1]).observe(elapsed)
+            elapsed = None if started is None else time.perf_counter() - started
+            self.observe(rule, response.status_code, elapsed, g.pop("kuf_hop", None))
         return response
+
+    def observe(
+        self, rule: str, status: int, elapsed: float | None, hop: tuple[str, str] | None
+    ) -> None:
+        """One request served (the USSD fast path calls this directly: it bypasses Flask)."""
+        self.requests.labels(endpoint=rule, status=str(status)).inc()
+        if elapsed is not None:
+            self.latency.labels(endpoint=rule).observe(elapsed)
+            if hop is not None:
+                self.hops.labels(channel=hop[0], kind=hop[1]).observe(elapsed)
 
     def _permitted(self) -> bool:
         if self.token:

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import redis
 
+from .lean_scripts import LeanScripts
 from .limits import LUA_HELPERS, Limit, Windows
 
 _RELEASE = """
@@ -162,9 +163,11 @@ class SessionStore:
     def __init__(self, client: redis.Redis, prefix: str = "kuf:") -> None:
         self.redis = client
         self.prefix = prefix
-        self._release = client.register_script(_RELEASE)
-        self._open = client.register_script(_OPEN)
-        self._close = client.register_script(_CLOSE)
+        # The hop's own scripts go the lean way (``lean_scripts``): two per hop, on every hop.
+        self.lean = LeanScripts(client)
+        self._release = self.lean.script(_RELEASE)
+        self._open = self.lean.script(_OPEN)
+        self._close = self.lean.script(_CLOSE)
 
     def _key(self, kind: str, *parts: str) -> str:
         return self.prefix + kind + ":" + ":".join(parts)
@@ -215,7 +218,7 @@ class SessionStore:
         try:
             yield
         finally:
-            self._release(keys=[key], args=[token])
+            self._release([key], [token])
 
     # A USSD turn in two round trips -------------------------------------------------------
 
@@ -251,7 +254,7 @@ class SessionStore:
         deadline = time.monotonic() + timeout
         delay = 0.002
         while True:
-            found = self._open(keys=keys, args=args)
+            found = self._open(keys, args)
             if found[0]:
                 break
             if time.monotonic() >= deadline:
@@ -314,7 +317,7 @@ class SessionStore:
             windows.day_ttl if windows is not None else 1,
             report if windows is not None else "",
         ]
-        return bool(self._close(keys=keys, args=args))
+        return bool(self._close(keys, args))
 
     def release(self, channel: str, conversation: str, token: str) -> None:
-        self._release(keys=[self._key(channel, "lock", conversation)], args=[token])
+        self._release([self._key(channel, "lock", conversation)], [token])

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Blueprint, Response
 
@@ -28,12 +29,16 @@ from .gateway import (
     parse_date,
 )
 
+if TYPE_CHECKING:
+    from ..ussd import UssdService
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # The session id ends up in bounded columns (reports.conversation_key, ussd_session_logs):
 # AT's own are ~40 characters.
 SESSION_ID = 128
+PATH = "/ussd/africastalking"
 MAX_INTEGER = 2**31 - 1  # an SQL INTEGER column
 
 HOP = (
@@ -62,11 +67,27 @@ blueprint = Blueprint("africastalking_ussd", __name__)
 blueprint.before_request(check_callback_token)
 
 
-@blueprint.post("/ussd/africastalking")
+@blueprint.post(PATH)
 def ussd() -> Response:
     fields = read_form(HOP)
     if isinstance(fields, str):
         return bad_request(fields)
+    answer = answer_hop(current_channels().ussd, fields)
+    if answer.kind is None:
+        return bad_request(answer.text)
+    hop("ussd", answer.kind)
+    return plain(answer.text)
+
+
+@dataclass(frozen=True)
+class HopAnswer:
+    text: str  # the screen, "CON …" or "END …"; or, with no kind, why the request is refused
+    kind: str | None  # what the hop was, for the metrics; None: a 400
+
+
+def answer_hop(service: UssdService, fields: dict[str, str]) -> HopAnswer:
+    """One hop, from the request's checked fields to the gateway's answer: the Flask view above
+    and the WSGI fast path (``fast.py``) both answer through here."""
     turn = UssdTurn(
         gateway=GATEWAY,
         session_id=fields["sessionId"],
@@ -76,12 +97,11 @@ def ussd() -> Response:
         cumulative=fields["text"],
     )
     try:
-        reply = current_channels().ussd.handle(turn)
+        reply = service.handle(turn)
     except phones.InvalidPhoneNumber:
         # A session needs a reporter we can recognise; the gateway logs the reason.
-        return bad_request("phoneNumber is not a valid phone number")
-    hop("ussd", reply.kind)
-    return plain(("END " if reply.end else "CON ") + reply.text)
+        return HopAnswer("phoneNumber is not a valid phone number", None)
+    return HopAnswer(("END " if reply.end else "CON ") + reply.text, reply.kind)
 
 
 def _count(value: str) -> int | None:
