@@ -27,7 +27,6 @@ from menus.model import Tree
 from outbox import dispatch
 from services import Services
 from storage import operations, phones, queries
-from storage.db import relax_durability
 from storage.limits import Limit, RateLimits, Windows
 
 from . import signals
@@ -102,8 +101,12 @@ def shown(outcome: Outcome) -> Screen:
     return outcome.screen
 
 
-def needs_writing(outcome: Outcome) -> bool:
-    return any(isinstance(e, LanguageChosen | ReportSubmitted) for e in outcome.events)
+def chosen_language(outcome: Outcome) -> str | None:
+    """The language the reporter chose in this outcome, if they did."""
+    for event in outcome.events:
+        if isinstance(event, LanguageChosen):
+            return event.language
+    return None
 
 
 class TurnWrites:
@@ -308,8 +311,16 @@ class Conversations:
 
     def remembered_language(self, caller: Caller) -> str | None:
         """The language this phone chose in an earlier conversation, on either channel."""
-        with self.services.db.session() as session:
-            return queries.language_for(session, caller.phone_hash)
+        with self.services.db.single_statements() as connection:
+            return queries.language_for(connection, caller.phone_hash)
+
+    def remember_language(self, caller: Caller, language: str) -> None:
+        """A language chosen on a USSD hop: one statement of its own, outside any transaction
+        (Redis caches it in the hop's own round trip)."""
+        with self.services.db.single_statements() as connection:
+            operations.remember_language(
+                connection, caller.phone_hash, language, self.services.clock.now()
+            )
 
     @contextmanager
     def transaction(self, caller: Caller, stored: list[int] | None = None) -> Iterator[TurnWrites]:
@@ -339,13 +350,15 @@ class Conversations:
         ctx: Context,
         stored: list[int] | None = None,
     ) -> Outcome:
-        """``TurnWrites.record`` in a transaction of its own, opened only when there is something
-        to write: a turn that writes nothing makes no database round trip. The ids of the
-        reports it stored (not found from an earlier request) are added to ``stored``."""
-        if not needs_writing(outcome):
+        """USSD's writes. A report: ``TurnWrites.record`` in a transaction of its own. A language
+        choice: one autocommit statement (the hop caches it in Redis itself). Any other turn
+        makes no database round trip. The ids of the reports stored (not found from an earlier
+        request) are added to ``stored``."""
+        if not any(isinstance(e, ReportSubmitted) for e in outcome.events):
+            language = chosen_language(outcome)
+            if language is not None:
+                self.remember_language(caller, language)
             return outcome
         with self.transaction(caller, stored) as writes:
-            if not any(isinstance(e, ReportSubmitted) for e in outcome.events):
-                relax_durability(writes.session)  # a language choice only
             recorded = writes.record(tree, outcome, conversation_id, ctx)
         return recorded

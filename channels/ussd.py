@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from redis.exceptions import RedisError
 
 from menus import engine, gsm
-from menus.engine import Context, LanguageChosen, Outcome, ReportSubmitted, Screen, State
+from menus.engine import Context, Outcome, ReportSubmitted, Screen, State
 from menus.i18n import N_
 from menus.model import Tree
 from menus.state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, STATUS_NODE
@@ -39,6 +39,7 @@ from .conversation import (
     MSG_LIMIT_REPORTS,
     Caller,
     Conversations,
+    chosen_language,
     shown,
 )
 from .sessions import UssdSession
@@ -239,10 +240,9 @@ class UssdService:
                         caller, current.tree, current.outcome, conversation, ctx, stored
                     )
                     screen = shown(outcome)
-                    # A language chosen now is already cached by the commit; else what the
+                    # A language chosen now (stored by the commit, cached here), else what the
                     # database said, if it was asked.
-                    chose = any(isinstance(e, LanguageChosen) for e in outcome.events)
-                    language = None if chose else start.to_cache
+                    language = chosen_language(outcome) or start.to_cache
                 except Exception:
                     log.exception("could not store the outcome of USSD session %s", turn.session_id)
                     outcome = self._unsaved(current.tree, stored_session, ctx)

@@ -9,13 +9,15 @@ must tell the reporter "try again" well within that, not hold a worker until it 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import exc as exc_module
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -66,7 +68,12 @@ def _guarded_connection_class(answer_seconds: float) -> type[Any]:
     return GuardedConnection
 
 
-def make_engine(url: str, timeouts: Timeouts | None = None, *, pool_size: int = 10) -> Engine:
+def make_engine(
+    url: str, timeouts: Timeouts | None = None, *, pool_size: int = 10, relaxed: bool = False
+) -> Engine:
+    """``relaxed``: commits on its connections do not wait for the disk (PostgreSQL's
+    ``synchronous_commit = off``), for an engine of its own that only writes what a crash may
+    lose at no harm."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -75,13 +82,13 @@ def make_engine(url: str, timeouts: Timeouts | None = None, *, pool_size: int = 
     statement_ms = int(timeouts.statement_seconds * 1000)
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=timeouts.connect_seconds,  # waiting for a free connection counts too
         connect_args={
             "connect_timeout": max(1, round(timeouts.connect_seconds)),
-            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}",
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}"
+            + (" -c synchronous_commit=off" if relaxed else ""),
         },
     )
     if url.startswith("postgresql+psycopg") or url.startswith("postgresql:"):
@@ -91,7 +98,43 @@ def make_engine(url: str, timeouts: Timeouts | None = None, *, pool_size: int = 
         def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
             return guarded.connect(*cargs, **cparams)
 
+    ping_when_idle(engine)
     return engine
+
+
+# A pooled connection idle for longer than this is checked (one ``SELECT 1``) before use.
+IDLE_BEFORE_PING = 2.0
+_LAST_USED = "kuf_last_used"
+
+
+def ping_when_idle(engine: Engine, idle: float = IDLE_BEFORE_PING) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for a connection that sat idle: a restarted or
+    failed-over server leaves idle connections dead, and the first request to take one must not
+    fail for it. A connection in steady use is not pinged: the ping was one more round trip on
+    every transaction, a fifth of a report's statements, and a USSD hop's only statement would
+    have cost two. A connection that died in the last ``idle`` seconds fails its statement
+    instead, as any statement may when the server goes away mid-request; the pool then discards
+    it."""
+
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is not None and time.monotonic() - last > idle:
+            try:
+                cursor = dbapi_connection.cursor()
+                try:
+                    cursor.execute("SELECT 1")
+                finally:
+                    cursor.close()
+                dbapi_connection.rollback()
+            except Exception as exc:
+                raise exc_module.DisconnectionError(str(exc)) from exc  # the pool reconnects
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def used(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
 
 
 def relax_durability(session: Session) -> None:
@@ -110,6 +153,7 @@ class Database:
         self.engine = make_engine(url, self.timeouts)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reading: sessionmaker[Session] | None = None
+        self._single: Engine | None = None
 
     def session(self) -> Session:
         return self._sessions()
@@ -119,6 +163,28 @@ class Database:
         """Commit when the block succeeds, roll back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def single_statements(self) -> Iterator[Connection]:
+        """A connection in autocommit, for one statement that is its own transaction (a USSD
+        hop's language lookup or choice): one round trip, with no BEGIN before it and no
+        COMMIT or ROLLBACK after. On PostgreSQL its commits do not wait for the disk: only
+        writes that a crash may lose at no harm go here (a phone's language is asked again);
+        never a report."""
+        with self.single_statement_engine().connect() as connection:
+            yield connection
+
+    def single_statement_engine(self) -> Engine:
+        """``single_statements``' engine (made at first use)."""
+        if self._single is None:
+            # A pool of its own: its connections' settings never reach a report's transaction.
+            engine = (
+                self.engine
+                if self.url.startswith("sqlite")
+                else make_engine(self.url, self.timeouts, pool_size=2, relaxed=True)
+            )
+            self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._single
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -139,3 +205,5 @@ class Database:
             bind = self._reading.kw.get("bind")
             if bind is not None:
                 bind.dispose()
+        if self._single is not None:
+            self._single.engine.dispose()

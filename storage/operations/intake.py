@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy import Connection, CursorResult, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -143,13 +143,15 @@ def create_report(
     return report, True
 
 
-def remember_language(session: Session, phone_hash: str, language: str, now: datetime) -> None:
-    """One statement (an upsert), not a read then a write: the language choice is on a USSD hop."""
+def remember_language(
+    session: Session | Connection, phone_hash: str, language: str, now: datetime
+) -> None:
+    """One statement (an upsert), not a read then a write: the language choice is on a USSD hop
+    (there, on a connection in autocommit: ``Database.single_statements``)."""
     values = {"phone_hash": phone_hash, "language": language, "updated_at": now}
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     upsert = (
-        postgresql_insert(Reporter)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite_insert(Reporter)
+        postgresql_insert(Reporter) if dialect.name == "postgresql" else sqlite_insert(Reporter)
     ).values(**values)
     session.execute(
         upsert.on_conflict_do_update(

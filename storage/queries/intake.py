@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ..models import Report, Reporter, SmsIncoming
@@ -33,7 +33,7 @@ EXPORT_FIELDS = (
 )
 
 
-def language_for(session: Session, phone_hash: str) -> str | None:
+def language_for(session: Session | Connection, phone_hash: str) -> str | None:
     return session.scalar(select(Reporter.language).where(Reporter.phone_hash == phone_hash))
 
 
