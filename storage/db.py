@@ -71,17 +71,21 @@ def _guarded_connection_class(answer_seconds: float) -> type[Any]:
 def make_engine(
     url: str, timeouts: Timeouts | None = None, *, pool_size: int = 10, relaxed: bool = False
 ) -> Engine:
-    """``relaxed``: commits on its connections do not wait for the disk (PostgreSQL's
-    ``synchronous_commit = off``), for an engine of its own that only writes what a crash may
-    lose at no harm."""
+    """``relaxed``: its connections are in autocommit and their commits do not wait for the disk
+    (PostgreSQL's ``synchronous_commit = off``), for an engine of its own that only runs single
+    statements whose writes a crash may lose at no harm."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     timeouts = timeouts or Timeouts()
     statement_ms = int(timeouts.statement_seconds * 1000)
+    # Autocommit for good, on the connection itself: switching it at each checkout cost more
+    # than the statement.
+    autocommit: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if relaxed else {}
     engine = create_engine(
         url,
+        **autocommit,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=timeouts.connect_seconds,  # waiting for a free connection counts too
@@ -178,12 +182,10 @@ class Database:
         """``single_statements``' engine (made at first use)."""
         if self._single is None:
             # A pool of its own: its connections' settings never reach a report's transaction.
-            engine = (
-                self.engine
-                if self.url.startswith("sqlite")
-                else make_engine(self.url, self.timeouts, pool_size=2, relaxed=True)
-            )
-            self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.url.startswith("sqlite"):
+                self._single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                self._single = make_engine(self.url, self.timeouts, pool_size=2, relaxed=True)
         return self._single
 
     @contextmanager
