@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, delete, or_, select
+from sqlalchemy import Connection, CursorResult, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -104,43 +104,52 @@ def create_report(
     already stored, reference and all. A reference already taken (rare: one in ~900,000) is
     drawn again, so the reference is final once this returns, inside the caller's transaction.
     """
-    # One round trip asks both: is this conversation's report stored already, and is the
-    # reference drawn free (the submit hop's latency is the reporter's wait).
-    reference = new_reference()
-    while True:
-        found = session.scalars(
-            select(Report).where(
-                or_(
-                    Report.conversation_key == submission.conversation_key,
-                    Report.reference == reference,
-                )
-            )
-        ).all()
-        for row in found:
-            if row.conversation_key == submission.conversation_key:
-                return row, False
-        if not found:
-            break
-        reference = new_reference()
-    report = Report(
-        reference=reference,
-        created_at=now,
-        channel=submission.channel,
-        gateway=submission.gateway,
-        conversation_key=submission.conversation_key,
-        language=submission.language,
-        tree_id=submission.tree_id,
-        tree_version=submission.tree_version,
-        answers=submission.answers,
-        network_code=submission.network_code,
-        status="new",
-        reporter_hash=vault.hash(phone),
-        reporter_encrypted=vault.encrypt(phone),
+    # The common case in one round trip: the row goes in unless its conversation's report or
+    # its reference is there already (ON CONFLICT on either: nothing inserted, nothing
+    # returned). Then a second look says which: the report stored by an earlier request, or a
+    # reference taken, drawn again.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = {
+        "created_at": now,
+        "channel": submission.channel,
+        "gateway": submission.gateway,
+        "conversation_key": submission.conversation_key,
+        "language": submission.language,
+        "tree_id": submission.tree_id,
+        "tree_version": submission.tree_version,
+        "answers": submission.answers,
+        "network_code": submission.network_code,
+        "status": "new",
+        "reporter_hash": vault.hash(phone),
+        "reporter_encrypted": vault.encrypt(phone),
         **report_columns(submission.answers, local_today),
-    )
-    session.add(report)
-    session.flush()
-    return report, True
+    }
+    while True:
+        statement = (
+            insert(Report)
+            .values(reference=new_reference(), **columns)
+            .on_conflict_do_nothing()
+            .returning(Report)
+        )
+        report = session.scalars(statement).first()
+        if report is not None:
+            return report, True
+        earlier = session.scalars(
+            select(Report).where(Report.conversation_key == submission.conversation_key)
+        ).first()
+        if earlier is not None:
+            return earlier, False
+
+
+# On a USSD hop, on PostgreSQL: the statement as the driver takes it (see
+# ``queries.intake.language_for``).
+_REMEMBER_PG = (
+    "INSERT INTO reporters (phone_hash, language, updated_at)"
+    " VALUES (%(phone_hash)s, %(language)s, %(updated_at)s)"
+    " ON CONFLICT (phone_hash) DO UPDATE"
+    " SET language = EXCLUDED.language, updated_at = EXCLUDED.updated_at"
+)
 
 
 def remember_language(
@@ -150,6 +159,9 @@ def remember_language(
     (there, on a connection in autocommit: ``Database.single_statements``)."""
     values = {"phone_hash": phone_hash, "language": language, "updated_at": now}
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if isinstance(session, Connection) and dialect.name == "postgresql":
+        session.exec_driver_sql(_REMEMBER_PG, values)
+        return
     upsert = (
         postgresql_insert(Reporter) if dialect.name == "postgresql" else sqlite_insert(Reporter)
     ).values(**values)
