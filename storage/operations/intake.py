@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -88,6 +89,14 @@ def report_columns(answers: dict[str, dict[str, Any]], today: date) -> dict[str,
     }
 
 
+@functools.cache
+def _insert_report(dialect: str) -> Any:
+    """Built once: the values go in as parameters, so SQLAlchemy compiles it once too (built
+    with its values, it was rebuilt, re-coerced and re-keyed for the cache on every report)."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Report).on_conflict_do_nothing().returning(Report)
+
+
 def create_report(
     session: Session,
     submission: Submission,
@@ -108,8 +117,7 @@ def create_report(
     # its reference is there already (ON CONFLICT on either: nothing inserted, nothing
     # returned). Then a second look says which: the report stored by an earlier request, or a
     # reference taken, drawn again.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = _insert_report(session.get_bind().dialect.name)
     columns = {
         "created_at": now,
         "channel": submission.channel,
@@ -126,13 +134,7 @@ def create_report(
         **report_columns(submission.answers, local_today),
     }
     while True:
-        statement = (
-            insert(Report)
-            .values(reference=new_reference(), **columns)
-            .on_conflict_do_nothing()
-            .returning(Report)
-        )
-        report = session.scalars(statement).first()
+        report = session.scalars(statement, {"reference": new_reference(), **columns}).first()
         if report is not None:
             return report, True
         earlier = session.scalars(
