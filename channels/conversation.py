@@ -168,7 +168,7 @@ class TurnWrites:
     def _store(self, event: ReportSubmitted, conversation_id: str) -> tuple[str, bool]:
         """The report's reference, and whether it was stored now (not by an earlier request)."""
         caller, services = self.caller, self.services
-        report, created = operations.create_report(
+        report, created = operations.store_report(
             self.session,
             operations.Submission(
                 language=event.language,

@@ -27,6 +27,7 @@ from .followup import (
 )
 from .intake import (
     WEEK_DAYS,
+    StoredReport,
     Submission,
     create_report,
     forget_sms_incoming,
@@ -35,6 +36,7 @@ from .intake import (
     record_ussd_session_end,
     remember_language,
     report_columns,
+    store_report,
 )
 from .notifications import FREQUENCIES, advance_digest, record_notification, save_preferences
 from .outbox import (
@@ -110,6 +112,7 @@ __all__ = [
     "PeopleError",
     "SealedPhone",
     "StaleRevision",
+    "StoredReport",
     "Submission",
     "TreeVersionError",
     "UnknownVersion",
@@ -163,6 +166,7 @@ __all__ = [
     "set_user_active",
     "set_user_language",
     "start_draft",
+    "store_report",
     "take_due_outbox_messages",
     "update_organisation",
     "update_user",
