@@ -34,20 +34,16 @@ from redis.exceptions import NoScriptError, ResponseError
 Argument = bytes | str | int
 
 
+def _bulk(part: Argument) -> bytes:
+    data = (
+        part.encode() if isinstance(part, str) else b"%d" % part if isinstance(part, int) else part
+    )
+    return b"$%d\r\n%s\r\n" % (len(data), data)
+
+
 def pack(parts: Sequence[Argument]) -> bytes:
     """One RESP command: an array of bulk strings."""
-    out = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        if isinstance(part, str):
-            data = part.encode()
-        elif isinstance(part, int):
-            data = b"%d" % part
-        else:
-            data = part
-        out.append(b"$%d\r\n" % len(data))
-        out.append(data)
-        out.append(b"\r\n")
-    return b"".join(out)
+    return b"*%d\r\n" % len(parts) + b"".join([_bulk(part) for part in parts])
 
 
 class _Connections(threading.local):

@@ -333,7 +333,7 @@ def test_a_report_not_stored_gives_its_slot_back(
     first = Phone(client, "ATUid_slot_1", NUMBER)
     first.dial()
     first.send(*TO_CONFIRM_FR)
-    _break_once(monkeypatch, operations, "create_report", RuntimeError("database unavailable"))
+    _break_once(monkeypatch, operations, "store_report", RuntimeError("database unavailable"))
     assert first.send("1").startswith("CON " + services.catalog.gettext("fr", MSG_TRY_AGAIN))
     assert first.post_text(first.text).startswith("END Merci !")
     # Redis fails after the report is committed: the gateway's retry of that request finds it
