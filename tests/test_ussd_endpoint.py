@@ -330,7 +330,7 @@ def test_a_database_failure_at_submit_keeps_the_reporter_on_the_confirmation(
     def unavailable(*args: object, **kwargs: object) -> object:
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(operations, "create_report", unavailable)
+    monkeypatch.setattr(operations, "store_report", unavailable)
     failed = phone.send("1")
     hint = services.catalog.gettext("fr", MSG_TRY_AGAIN)
     assert failed.startswith(f"CON {hint}\n")
