@@ -161,26 +161,10 @@ def store_report(
             return StoredReport(*earlier), False
 
 
-def create_report(
-    session: Session,
-    submission: Submission,
-    *,
-    phone: str,
-    vault: PhoneVault,
-    now: datetime,
-    local_today: date,
-    new_reference: Callable[[], str],
-) -> tuple[Report, bool]:
-    """``store_report``, returning the stored row as an ORM object (one more SELECT)."""
-    stored, created = store_report(
-        session,
-        submission,
-        phone=phone,
-        vault=vault,
-        now=now,
-        local_today=local_today,
-        new_reference=new_reference,
-    )
+def create_report(session: Session, submission: Submission, **options: Any) -> tuple[Report, bool]:
+    """``store_report`` (the same keyword arguments), returning the stored row as an ORM object
+    (one more SELECT): for callers that go on with the row (tests, tools), not for a hop."""
+    stored, created = store_report(session, submission, **options)
     report = session.get(Report, stored.id)
     assert report is not None  # stored in this transaction
     return report, created
