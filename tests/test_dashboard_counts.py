@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, delete, func, make_url, select, text, update
+from sqlalchemy import create_engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services import EXTENSION_KEY, Services
@@ -21,6 +21,7 @@ from storage.models import DashboardCount, Report
 from web.dashboard import controllers
 
 from .conftest import FIXED_NOW, Backend, require_servers
+from .infra.scratch_database import scratch_database
 from .web_support import People, login, make_report, web_app
 
 ZONES = ("Africa/Lubumbashi", "Africa/Kinshasa", "UTC", "America/Bogota")
@@ -447,13 +448,5 @@ def postgres_or_sqlite_scratch(backend: Backend, tmp_path: Path) -> Any:
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
     database_url, _ = require_servers()
-    name = f"kuf_counts_{datetime.now(UTC).strftime('%H%M%S%f')}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(database_url, "kuf_counts") as url:
+        yield url

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect
 
 from storage import migrate
 from storage.models import Base
 
 from .conftest import require_servers
+from .infra.scratch_database import scratch_database
 
 
 def _differences(url: str) -> list[Any]:
@@ -60,16 +60,8 @@ def sqlite_url(tmp_path: Path) -> str:
 def postgres_scratch_url() -> Iterator[str]:
     """A database of its own on the PostgreSQL server, so the shared test database stays migrated."""
     database_url, _ = require_servers()
-    name = f"kuf_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(database_url, "kuf_migrations") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
