@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -139,15 +139,6 @@ def ping_when_idle(engine: Engine, idle: float = IDLE_BEFORE_PING) -> None:
     def used(_dbapi_connection: Any, record: Any) -> None:
         if record is not None:
             record.info[_LAST_USED] = time.monotonic()
-
-
-def relax_durability(session: Session) -> None:
-    """This transaction's commit need not wait for the disk (PostgreSQL's per-transaction
-    ``synchronous_commit = off``): for a write that a crash may lose at no harm, such as the
-    language a phone chose (it is asked again). A report's commit never uses it. Waiting for
-    the flush of each such commit was most of a worker's time under load."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 class Database:
