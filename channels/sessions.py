@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from menus.state import State
 
 from .turn import UssdReply
@@ -23,9 +25,26 @@ _COMPACT = (",", ":")
 R = TypeVar("R")
 
 
+def _dumps(data: dict[str, Any]) -> str:
+    """Compact JSON. orjson writes a USSD record in a sixth of the standard library's time (it
+    is written on every hop); the standard library takes what orjson refuses (a lone surrogate
+    in a text, which no gateway form can carry, but a record must never fail to save)."""
+    try:
+        return orjson.dumps(data).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(data, separators=_COMPACT)
+
+
+def _loads(raw: bytes | str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:  # also a lone surrogate, which the standard library reads
+        return json.loads(raw)
+
+
 def _read(raw: bytes | str, kind: str, build: Callable[[dict[str, Any]], R]) -> R | None:
     try:
-        return build(json.loads(raw))
+        return build(_loads(raw))
     except (ValueError, KeyError, TypeError):
         log.warning("unreadable %s session record ignored", kind)
         return None
@@ -56,7 +75,7 @@ class UssdSession:
             data["retry"] = list(self.retry)
         if self.origin:
             data["origin"] = self.origin
-        return json.dumps(data, separators=_COMPACT)
+        return _dumps(data)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> UssdSession | None:
@@ -90,7 +109,7 @@ class SmsSession:
             "message": self.last_message_id,
             "at": self.last_activity,
         }
-        return json.dumps(data, separators=_COMPACT)
+        return _dumps(data)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> SmsSession | None:
@@ -115,7 +134,7 @@ class SmsMemory:
     open: bool
 
     def to_json(self) -> str:
-        return json.dumps({"language": self.language, "open": self.open}, separators=_COMPACT)
+        return _dumps({"language": self.language, "open": self.open})
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> SmsMemory | None:

@@ -18,8 +18,8 @@ Redis holds one per live reporter); plain JSON written by an older version is st
 from __future__ import annotations
 
 import json
+import os
 import time
-import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -207,7 +207,7 @@ class SessionStore:
     def lock(self, channel: str, conversation: str, timeout: float = 3.0) -> Iterator[None]:
         """Hold the session's lock; wait up to ``timeout`` seconds for another holder."""
         key = self._key(channel, "lock", conversation)
-        token = uuid.uuid4().hex
+        token = os.urandom(16).hex()  # a lock token: no UUID object needed
         deadline = time.monotonic() + timeout
         delay = 0.002
         while not self.redis.set(key, token, nx=True, px=int(timeout * 1000) + 5000):
@@ -243,7 +243,7 @@ class SessionStore:
             self.language_key(phone_hash),
             self.limits_key(phone_hash),
         ]
-        token = uuid.uuid4().hex
+        token = os.urandom(16).hex()  # a lock token: no UUID object needed
         args: list[str | int] = [token, int(timeout * 1000) + 5000, self._key(channel, "s", "")]
         if limits is None:
             args += ["", 1, "", 1, 0, 0]

@@ -62,3 +62,17 @@ def test_a_ussd_record_holds_the_state_and_the_last_exchange_only() -> None:
         "reply": "Accident : quel type ?",
         "end": False,
     }
+
+
+def test_a_record_written_by_the_standard_library_is_read() -> None:
+    # Records written before orjson (ASCII-escaped, with spaces) outlive a deployment.
+    record = UssdSession(STATE, last_text="2*1", reply=UssdReply("Eneo gani? é ü", end=False))
+    older = json.dumps(json.loads(record.to_json()))
+    assert "\\u00e9" in older
+    assert UssdSession.from_json(older.encode()) == record
+
+
+def test_a_text_orjson_refuses_is_still_saved() -> None:
+    # A lone surrogate cannot come from a UTF-8 form, but a record must never fail to save.
+    record = UssdSession(STATE, last_text="2*\ud800", reply=UssdReply("Merci", end=True))
+    assert UssdSession.from_json(record.to_json()) == record

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,24 @@ def test_sessions_of_one_app_do_not_leak_into_another(
         services: Services = other.extensions[EXTENSION_KEY]
         key = "africastalking:ATUid_shared"
         assert services.sessions.load("ussd", key, UssdSession.from_json) is None
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        pytest.param(lambda doc: doc.encode(), id="plain JSON (before compression)"),
+        pytest.param(sessions.encode, id="zlib"),
+    ],
+)
+def test_a_session_document_is_read_whichever_way_it_was_written(
+    written: Callable[[str], bytes],
+) -> None:
+    # Sessions outlive a deployment: a reporter mid-report while the service is upgraded.
+    document = json.dumps({"state": {"node": "territory", "answers": ["é" * 300]}, "end": False})
+    assert sessions.decode(written(document)) == document
+    assert sessions.decode(document) == document
+
+
+def test_a_session_document_is_compressed() -> None:
+    document = json.dumps({"text": "1*2*3", "reply": "Chagua jimbo:\n" * 60})
+    assert len(sessions.encode(document)) < len(document) // 10
