@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
 
-from channels.http import Field, read_form
+from channels.http import Field, decode_form, read_form
 
 FIELDS = (
     Field("id", 10, required=True),
@@ -52,3 +57,29 @@ def test_only_a_form_is_read(content_type: str) -> None:
     app = Flask(__name__)
     with app.test_request_context("/", method="POST", data="id=1", content_type=content_type):
         assert read_form(FIELDS) == f"expected a form-encoded body, got '{content_type}'"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.sampled_from("ab=&+%2AE9éz \x00"), max_size=6),
+            st.text(st.sampled_from("ab=&+%2AE9C3A9éz*#\x00"), max_size=12),
+        ),
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_a_body_is_read_as_parse_qsl_reads_it(pairs: list[tuple[str, str]], escape: bool) -> None:
+    # Raw bodies (stray "%", "=", "&", "+", broken escapes) and url-encoded ones alike; the
+    # first value of a repeated field, as the MultiDict the handlers used to get.
+    body = urlencode(pairs) if escape else "&".join(f"{n}={v}" for n, v in pairs)
+    expected = MultiDict(parse_qsl(body, keep_blank_values=True))
+    assert decode_form(body.encode(), "/test") == {name: expected[name] for name in expected}
+
+
+def test_a_body_that_is_not_utf8_is_read_as_latin1() -> None:
+    assert decode_form("id=A1&text=Kamituga é".encode("latin-1"), "/test") == {
+        "id": "A1",
+        "text": "Kamituga é",
+    }
