@@ -343,10 +343,17 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=int, default=15, help="seconds per closed-loop run")
     parser.add_argument("--threads", type=int, default=8, help="wrk threads = connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    # Two workers per core: a hop waits on Redis and, at the submit, on PostgreSQL's commit
+    # reaching the disk; with one worker per core a core idles through every such wait (on 2
+    # cores, 2 workers served 1,213 hops/s and 4 workers 1,416-1,492, the minimal hop 1,937 and
+    # 2,330-2,394; 8 workers were no better than 4). README, Load benchmark.
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers"
+    )
     # gthread, not sync: a sync worker blocks on a kept-alive connection that has not sent its
     # next request yet, which the open-loop pacing does between every two hops. One thread per
-    # worker: more threads only fight over the GIL on two cores.
+    # worker: more threads only fight over the GIL (2 workers x 4 threads and 4 x 2 measured no
+    # better than 4 x 1).
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--worker-threads", type=int, default=1, help="gunicorn --threads")
     parser.add_argument(
