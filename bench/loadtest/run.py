@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import math
 import os
 import re
 import shutil
@@ -343,22 +344,24 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=int, default=15, help="seconds per closed-loop run")
     parser.add_argument("--threads", type=int, default=8, help="wrk threads = connections")
-    # Two workers per core: a hop waits on Redis and, at the submit, on PostgreSQL's commit
-    # reaching the disk; with one worker per core a core idles through every such wait (on 2
-    # cores, 2 workers served 1,213 hops/s and 4 workers 1,416-1,492, the minimal hop 1,937 and
-    # 2,330-2,394; 8 workers were no better than 4). README, Load benchmark.
+    # Two workers per core, two threads each. A hop waits on Redis and, at the submit, on
+    # PostgreSQL's commit reaching the disk: with one single-threaded worker per core a core
+    # idles through every such wait (on 2 cores, closed loop: 2 workers served 1,213-1,278
+    # hops/s, 4 workers 1,416-1,500, 8 no more). A kept-alive connection stays with the worker
+    # that accepted it, so in the open loop one worker may hold more than its share of the
+    # reporters: a second thread lets it answer one while another waits (5,000 reporters held
+    # with p99 24-57 ms on 4 x 2; on 4 x 1 one run of three fell behind at 5,000). Closed-loop
+    # figures are the same on 4 x 1 and 4 x 2. gthread, not sync: a sync worker blocks on a
+    # kept-alive connection that has not sent its next request yet, which the open-loop pacing
+    # does between every two hops. README, Load benchmark.
     parser.add_argument(
         "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers"
     )
-    # gthread, not sync: a sync worker blocks on a kept-alive connection that has not sent its
-    # next request yet, which the open-loop pacing does between every two hops. One thread per
-    # worker: more threads only fight over the GIL (2 workers x 4 threads and 4 x 2 measured no
-    # better than 4 x 1).
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
-    parser.add_argument("--worker-threads", type=int, default=1, help="gunicorn --threads")
+    parser.add_argument("--worker-threads", type=int, default=2, help="gunicorn --threads")
     parser.add_argument(
         "--capacity",
-        default="1000,2000,3000,4000,5000,6000,8000",
+        default="3000,4000,5000,6000,7000",
         help="open-loop steps (reporters); empty to skip",
     )
     parser.add_argument(
@@ -450,7 +453,9 @@ def main() -> int:
                 capacity = 0
                 for step, reporters in enumerate(steps):
                     connections = min(args.capacity_connections, reporters)
-                    per_connection = max(1, round(reporters / connections))
+                    # Never fewer reporters than the step asks (5,000 on 32 connections is
+                    # 5,024, not 4,992).
+                    per_connection = max(1, math.ceil(reporters / connections))
                     warmup = HOPS * THINK_MS // 1000
                     figures = wrk(
                         base, "sessions.lua", warmup + args.capacity_window, connections,
