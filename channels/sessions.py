@@ -26,9 +26,11 @@ R = TypeVar("R")
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    """Compact JSON. orjson writes a USSD record in a sixth of the standard library's time (it
-    is written on every hop); the standard library takes what orjson refuses (a lone surrogate
-    in a text, which no gateway form can carry, but a record must never fail to save)."""
+    """Compact JSON. A USSD record is written and read on every hop: orjson writes one in a
+    ninth of the standard library's time and reads it in a fifth (2.6 against 24 µs, 4.0
+    against 18.7, on the records of complete report sessions). The standard library takes what
+    orjson refuses (a lone surrogate in a text, which no gateway form can carry, but a record
+    must never fail to save)."""
     try:
         return orjson.dumps(data).decode()
     except TypeError:  # orjson.JSONEncodeError
