@@ -350,7 +350,7 @@ def main() -> int:
     # hops/s, 4 workers 1,416-1,500, 8 no more). A kept-alive connection stays with the worker
     # that accepted it, so in the open loop one worker may hold more than its share of the
     # reporters: a second thread lets it answer one while another waits (5,000 reporters held
-    # with p99 24-57 ms on 4 x 2; on 4 x 1 one run of three fell behind at 5,000). Closed-loop
+    # with p99 24-57 ms on 4 x 2; on 4 x 1 one run of four fell behind at 5,000). Closed-loop
     # figures are the same on 4 x 1 and 4 x 2. gthread, not sync: a sync worker blocks on a
     # kept-alive connection that has not sent its next request yet, which the open-loop pacing
     # does between every two hops. README, Load benchmark.
