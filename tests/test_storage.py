@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import random
+import zlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -385,6 +386,7 @@ def test_sessions_of_one_app_do_not_leak_into_another(
     "written",
     [
         pytest.param(lambda doc: doc.encode(), id="plain JSON (before compression)"),
+        pytest.param(lambda doc: zlib.compress(doc.encode(), 1), id="zlib, default window"),
         pytest.param(sessions.encode, id="zlib"),
     ],
 )
