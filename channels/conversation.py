@@ -216,7 +216,9 @@ class Conversations:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.phone_region = services.settings.phone_region
-        self.limits = RateLimits(services.redis, services.settings.redis_prefix)
+        self.limits = RateLimits(
+            services.redis, services.settings.redis_prefix, services.sessions.lean
+        )
         self.rate = services.settings.rate_limits
         self._hashes: dict[bytes, str] = {}  # keyed digest of the number as sent -> its hash
         self._digest_key = os.urandom(32)

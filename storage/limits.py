@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 
+from .lean_scripts import LeanScripts
+
 Limit = Literal["sessions", "reports", "sms"]
 FIELD: dict[Limit, str] = {"sessions": "s", "reports": "r", "sms": "m"}
 
@@ -133,13 +135,17 @@ class RateLimits:
     """The counters a request checks on its own round trip (USSD counts new sessions inside its
     hop's scripts, ``storage/sessions.py``)."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, lean: LeanScripts | None = None) -> None:
         self.redis = client
         self.prefix = prefix
-        self._count = client.register_script(_COUNT)
-        self._first_over = client.register_script(_FIRST_OVER)
-        self._reserve = client.register_script(_RESERVE)
-        self._give_back = client.register_script(_GIVE_BACK)
+        # The lean way (``lean_scripts``), as the hop's own scripts: reserving a report's slot
+        # is on the submit hop, and redis-py's script call cost four times the round trip.
+        # ``lean``: the session store's, to share its connection (one per thread).
+        lean = lean or LeanScripts(client)
+        self._count = lean.script(_COUNT)
+        self._first_over = lean.script(_FIRST_OVER)
+        self._reserve = lean.script(_RESERVE)
+        self._give_back = lean.script(_GIVE_BACK)
 
     def key(self, phone_hash: str) -> str:
         return f"{self.prefix}rl:{phone_hash}"
@@ -147,23 +153,23 @@ class RateLimits:
     def count(self, phone_hash: str, limit: Limit, maximum: int, windows: Windows) -> Counted:
         """One more of ``limit`` for this phone; over when the count passes ``maximum``."""
         window, ttl = windows.of(limit)
-        found = self._count(keys=[self.key(phone_hash)], args=[FIELD[limit], window, ttl, maximum])
+        found = self._count([self.key(phone_hash)], [FIELD[limit], window, ttl, maximum])
         count, first = int(found[0]), bool(found[1])
         return Counted(count, count > maximum, first)
 
     def first_over(self, phone_hash: str, limit: Limit, windows: Windows) -> bool:
         """Mark ``limit`` as logged for this window; whether it was not yet."""
         window, ttl = windows.of(limit)
-        return bool(self._first_over(keys=[self.key(phone_hash)], args=[FIELD[limit], window, ttl]))
+        return bool(self._first_over([self.key(phone_hash)], [FIELD[limit], window, ttl]))
 
     def reserve_report(self, phone_hash: str, maximum: int, windows: Windows) -> bool:
         """Count a report about to be stored, if the day has room for it (``maximum``): whether
         it had. Check and count are one script: concurrent requests cannot both take the last
         slot. Give the slot back (``give_back_report``) if the report is not stored after all."""
         window, ttl = windows.of("reports")
-        found = self._reserve(keys=[self.key(phone_hash)], args=["r", window, ttl, maximum])
+        found = self._reserve([self.key(phone_hash)], ["r", window, ttl, maximum])
         return bool(found)
 
     def give_back_report(self, phone_hash: str, windows: Windows) -> None:
         """Un-count a reserved report that was not stored (in the window it was reserved in)."""
-        self._give_back(keys=[self.key(phone_hash)], args=["r", windows.day])
+        self._give_back([self.key(phone_hash)], ["r", windows.day])
