@@ -340,8 +340,6 @@ class Conversations:
             # USSD reads the phone's language from Redis (no SQL on a hop that needs none): keep
             # that copy right whichever channel changed it.
             self.services.sessions.remember_language(caller.phone_hash, writes.language)
-        if writes.report_ids:
-            signals.reports_received.send(self.services, report_ids=list(writes.report_ids))
 
     def commit(
         self,

@@ -31,6 +31,8 @@ def _run(work: Callable[[Services], T]) -> T:
 
 
 def report_received(report_id: int) -> int:
+    # Queued by versions before the sweep announced new reports: a job left in the queue across
+    # an upgrade still runs (and sends nothing the sweep already sent).
     return _run(lambda services: send.new_report(services, report_id))
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 import redis
 from flask import Flask
@@ -22,6 +23,27 @@ from .dispatch import backend_for, job_queue
 from .sweep import sweep
 
 log = logging.getLogger(__name__)
+
+# More work for the sweep thread, registered by other features (``notify``: new reports to
+# announce): each is called with the app's services after the outbox's own sweep, and a failure
+# of one never stops the others.
+EXTRA_SWEEPS = "kufatilia.extra_sweeps"
+ExtraSweep = Callable[[Services], object]
+
+
+def add_sweep(app: Flask, work: ExtraSweep) -> None:
+    sweeps = app.extensions.setdefault(EXTRA_SWEEPS, [])
+    if work not in sweeps:
+        sweeps.append(work)
+
+
+def sweep_all(app: Flask, services: Services) -> None:
+    """The outbox's sweep, then the others'; each failure logged, none raised."""
+    for work in [sweep, *app.extensions.get(EXTRA_SWEEPS, [])]:
+        try:
+            work(services)
+        except Exception:  # a database hiccup must not end the sweeping for good
+            log.exception("sweep %s failed; trying again at the next", work.__name__)
 
 
 def rq_connection(services: Services) -> redis.Redis:
@@ -43,10 +65,7 @@ def _sweep_forever(app: Flask, interval: float, stop: threading.Event) -> None:
     with app.app_context():
         services: Services = app.extensions[EXTENSION_KEY]
         while not stop.is_set():
-            try:
-                sweep(services)
-            except Exception:  # a database hiccup must not end the sweeping for good
-                log.exception("outbox sweep failed; trying again in %s s", interval)
+            sweep_all(app, services)
             stop.wait(interval)
 
 
@@ -75,7 +94,7 @@ def run(
     log.info("outbox worker on queue %s, backend %s", worker.queues[0].name, backend.name)
     with app.app_context():
         if burst:
-            sweep(services)
+            sweep_all(app, services)
             return bool(worker.work(burst=True, logging_level="WARNING"))
         stop = threading.Event()
         sweeper = threading.Thread(

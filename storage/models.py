@@ -63,9 +63,9 @@ class Report(Base):
     language: Mapped[str] = mapped_column(String(8))
     tree_id: Mapped[str] = mapped_column(String(64))
     tree_version: Mapped[int] = mapped_column(Integer)
-    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
     subcategory: Mapped[str | None] = mapped_column(String(96))
-    province_iso: Mapped[str | None] = mapped_column(String(8), index=True)
+    province_iso: Mapped[str | None] = mapped_column(String(8))
     province_pcode: Mapped[str | None] = mapped_column(String(16))
     province_name: Mapped[str | None] = mapped_column(String(64))
     territory: Mapped[str | None] = mapped_column(String(96))
@@ -76,7 +76,7 @@ class Report(Base):
     details: Mapped[str | None] = mapped_column(Text)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     network_code: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new")
     reporter_hash: Mapped[str] = mapped_column(String(64), index=True)
     reporter_encrypted: Mapped[str] = mapped_column(Text)
     # Follow-up by the CSOs (web platform). The columns above hold the *current* values; what the
@@ -95,6 +95,10 @@ class Report(Base):
     # Set by every follow-up operation: the dashboard recounts only the months whose reports
     # were received or changed since its last count (storage/queries/dashboard.py).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Stored by a reporter, its members not told yet: the worker's sweep finds it (``notify``),
+    # so the hop that stores it queues nothing, and a report is announced even when its hop
+    # could not reach Redis after the commit.
+    notify_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # The inbox's first page for one filter, newest first, is an index range scan on one of these
     # (bench/inbox.py measures them at 1,000,000 reports). Low-cardinality filters (channel,
@@ -108,6 +112,13 @@ class Report(Base):
         Index("ix_reports_inbox_territory", "territory_pcode", "created_at", "id"),
         Index("ix_reports_inbox_assigned", "assigned_org_id", "created_at", "id"),
         Index("ix_reports_inbox_occurred", "occurred_on", "id"),
+        # Only the reports still to announce: a few rows, whatever the table's size.
+        Index(
+            "ix_reports_notify_pending",
+            "id",
+            postgresql_where=text("notify_pending"),
+            sqlite_where=text("notify_pending"),
+        ),
         # A filtered dashboard counts every group head by nine columns in one pass: an index-only
         # scan of this (a fifth of the table's size at a million reports) instead of the whole
         # table. The unfiltered one reads ``DashboardCount`` instead.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,12 +20,12 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from notify import send
+from notify import send, sweep
 from notify.queue import notify_queue
 from outbox.worker import run
 from services import EXTENSION_KEY, Services
 from storage import operations, queries
-from storage.models import User
+from storage.models import Report, User
 
 from .conftest import Backend
 from .phone import TO_CONFIRM_FR, Phone
@@ -141,12 +142,13 @@ def test_a_report_from_a_ussd_hop_reaches_the_members_who_asked_after_the_hop(
 ) -> None:
     box, _port = mailbox
     submit_by_ussd(client)
-    # The hop sent nothing itself: it left one job for the worker.
+    # The hop sent nothing and queued nothing: the report waits for the worker's sweep.
     assert box.received == []
-    assert notify_queue(services).count == 1
-    work(app)
+    assert notify_queue(services).count == 0
     with services.db.session() as session:
         (report,) = queries.recent_reports(session)
+        assert session.get(Report, report.id).notify_pending  # type: ignore[union-attr]
+    work(app)
     # Ituri: Bunia's analyst who asked for e-mail; not her colleague who asked for nothing, not
     # Goma (another province).
     assert [rcpt for rcpt, _ in box.received] == [["amani@bunia.example"]]
@@ -159,7 +161,9 @@ def test_a_report_from_a_ussd_hop_reaches_the_members_who_asked_after_the_hop(
     # Nothing the reporter typed, nothing of the reporter.
     for secret in ("Mongbwalu", "Deux blessés", REPORTER, REPORTER[4:], report.reporter_hash):
         assert secret not in body and secret not in message["Subject"]
-    # The job again (a retry, a second worker): nobody gets it twice.
+    # The sweep again finds nothing to announce, and sending again (a second worker that
+    # claimed it too, say) tells nobody twice.
+    work(app)
     assert send.new_report(services, report.id) == 0
     assert len(box.received) == 1
 
@@ -315,3 +319,60 @@ def test_an_smtp_server_away_fails_the_job_and_spares_the_others(
         assert not queries.was_notified(
             session, mail_user.id, "new_report", f"report:{report.id}", "email"
         )
+
+
+def test_the_sweep_tries_a_failed_member_again_and_never_announces_an_old_report(
+    backend: Backend, tmp_path: Path
+) -> None:
+    from .conftest import make_app
+
+    port = free_port()  # nothing listens there yet: the mail server is away
+    app = make_app(
+        backend,
+        tmp_path,
+        web={"argon2": FAST_ARGON2},
+        notify={"email_backend": "smtp", "smtp_port": port, "smtp_timeout": 2},
+    )
+    services: Services = app.extensions[EXTENSION_KEY]
+    people = People(services)
+    bunia = people.org("CSO Bunia", provinces=["CD-IT"])
+    prefer(services, people.user("mail@bunia.example", bunia, "analyst"))
+    prefer(
+        services,
+        people.user("sms@bunia.example", bunia, "analyst"),
+        email=False,
+        sms=True,
+        phone=MEMBER_PHONE,
+    )
+    report = make_report(services, province="CD-IT", territory="CD5405")
+    old = make_report(services, province="CD-IT", territory="CD5405")
+    with services.db.transaction() as session:
+        stale = session.get(Report, old.id)
+        assert stale is not None
+        stale.created_at = services.clock.now() - sweep.LATE - timedelta(minutes=1)
+
+    def pending(report_id: int) -> bool:
+        with services.db.session() as session:
+            row = session.get(Report, report_id)
+            assert row is not None
+            return row.notify_pending
+
+    with app.app_context():
+        sweep.announce_new_reports(services)  # the SMS member's queued; the e-mail failed
+    assert pending(report.id)  # put back for the e-mail member
+    assert not pending(old.id)  # claimed, and not announced: a day late is not news
+    assert len(outbox_rows(services, MEMBER_PHONE)) == 1
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()  # the mail server is back
+    try:
+        with app.app_context():
+            assert sweep.announce_new_reports(services) == 1  # the e-mail, and only that
+            assert sweep.announce_new_reports(services) == 0  # nothing left
+    finally:
+        controller.stop()
+    assert [rcpt for rcpt, _ in box.received] == [["mail@bunia.example"]]
+    assert report.reference in box.received[0][1]["Subject"]
+    assert not pending(report.id)
+    assert len(outbox_rows(services, MEMBER_PHONE)) == 1  # the SMS member was not told twice

@@ -38,7 +38,13 @@ from .intake import (
     report_columns,
     store_report,
 )
-from .notifications import FREQUENCIES, advance_digest, record_notification, save_preferences
+from .notifications import (
+    FREQUENCIES,
+    advance_digest,
+    claim_reports_to_announce,
+    record_notification,
+    save_preferences,
+)
 from .outbox import (
     NewOutboxMessage,
     OutboxClaim,
@@ -121,6 +127,7 @@ __all__ = [
     "can_move",
     "change_status",
     "claim_outbox_message",
+    "claim_reports_to_announce",
     "compact_dashboard_counts",
     "correct_report",
     "create_api_token",

@@ -143,6 +143,7 @@ def store_report(
         answers=submission.answers,
         network_code=submission.network_code,
         status="new",
+        notify_pending=True,  # the worker's sweep tells the members (``notify.sweep``)
         reporter_hash=vault.hash(phone),
         reporter_encrypted=vault.encrypt(phone),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Notification, NotificationPreference, User
+from ..models import Notification, NotificationPreference, Report, User
 from ..phones import PhoneVault
 
 FREQUENCIES = ("immediate", "daily")
@@ -61,3 +62,25 @@ def record_notification(
 def advance_digest(session: Session, preference: NotificationPreference, until: datetime) -> None:
     preference.digest_from = until
     session.flush()
+
+
+def claim_reports_to_announce(session: Session, limit: int) -> list[tuple[int, datetime]]:
+    """Up to ``limit`` reports whose members are still to be told of them, oldest first, as
+    (id, created_at), taken off the list in this transaction: two sweepers never both announce
+    one (the second's conditional UPDATE finds it taken). At most once: a worker that dies
+    after the commit and before sending leaves it unannounced, as a lost job did before."""
+    ids = list(
+        session.scalars(
+            select(Report.id).where(Report.notify_pending).order_by(Report.id).limit(limit)
+        )
+    )
+    if not ids:
+        return []
+    claimed = session.execute(
+        update(Report)
+        .where(Report.id.in_(ids), Report.notify_pending)
+        .values(notify_pending=False)
+        .returning(Report.id, Report.created_at)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((row.id, row.created_at) for row in claimed)
