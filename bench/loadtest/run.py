@@ -293,6 +293,8 @@ def memory_per_session(server: RedisServer, count: int) -> dict[str, float]:
         # kuf:lang:<hash> -> "lang" (the phone's cached language) and kuf:rl:<hash> -> "rl"
         # (its rate-limit counters), one each per phone
         parts = name.split(":")
+        if parts[1] == "trees":
+            continue  # the published trees' cache: one per service, not per session
         kind = parts[1] if parts[1] in ("lang", "rl") else ":".join(parts[1:3])
         by_kind[kind] = by_kind.get(kind, 0) + int(client.memory_usage(key, samples=0) or 0)
     return {kind: total / count for kind, total in sorted(by_kind.items())}
