@@ -79,8 +79,14 @@ class StateCollector(Collector):
                 counts = queries.outbox_counts(session)
                 for status in OutboxStatus:  # every one, 0 too: an alert needs the series
                     outbox.add_metric([str(status)], counts.get(status, 0))
+                to_announce = queries.reports_to_announce(session)
             yield reports
             yield outbox
+            yield GaugeMetricFamily(
+                "kufatilia_reports_to_announce",
+                "Reports whose members the worker's sweep has not told yet",
+                value=to_announce,
+            )
         if all(check.ok for check in checks if check.part == "redis"):
             yield GaugeMetricFamily(
                 "kufatilia_outbox_queue_depth",

@@ -54,6 +54,7 @@ def test_metrics_count_hops_reports_and_errors(app: Flask, client: FlaskClient) 
     assert _value(text, 'kufatilia_errors_total{logger="kufatilia.test"}') == 1
     assert _value(text, 'kufatilia_up{part="database"}') == 1
     assert _value(text, "kufatilia_outbox_queue_depth") == 0
+    assert _value(text, "kufatilia_reports_to_announce") == 1  # no worker has swept yet
     # Hops by channel and the kind of screen they showed; the submit hop on its own.
     kinds = {
         "language": 1,  # the dial

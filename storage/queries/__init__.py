@@ -42,7 +42,7 @@ from .intake import (
     sms_incoming_seen,
 )
 from .notifications import Subscriber, preference_of, received_between, subscribers, was_notified
-from .ops import reports_by_channel
+from .ops import reports_by_channel, reports_to_announce
 from .outbox import (
     outbox_counts,
     outbox_gateway_id_known,
@@ -157,6 +157,7 @@ __all__ = [
     "report_stored_for",
     "reports_by_channel",
     "reports_by_ids",
+    "reports_to_announce",
     "scope_of",
     "selected_reports",
     "sms_incoming_seen",
