@@ -116,18 +116,52 @@ _LEVEL = 1
 _WINDOW_BITS = 12  # zlib format (header and checksum), 2**12-byte window
 _MEM_LEVEL = 4
 
+# A preset dictionary: what every USSD document repeats (its keys, the answers' shape, the
+# usual screens' tails), so that even the first occurrence in a document is a back-reference.
+# The same documents: 227 B instead of 406 on average, in 7.8 µs instead of 11. zlib writes the
+# dictionary's Adler-32 in each document's header, and documents are read with the dictionary
+# that id names: NEVER EDIT THESE BYTES (a live session written with them could no longer be
+# read); to change it, add another and keep this one in ``_DICTIONARIES`` for reading.
+_DICTIONARY_1 = (
+    b'{"state":{"tree_id":"incident","tree_version":1,"node":"","language":"fr","page":0,'
+    b'"answers":[{"key":"category","node":"category","value":""},'
+    b'{"key":"subcategory","node":"sub_","value":"."},'
+    b'{"key":"province","node":"province","value":"CD-","label":"","pcode":"CD"},'
+    b'{"key":"territory","node":"territory","value":"CD","label":"","province":"CD-",'
+    b'"kind":"territoire","pcode":"CD"},'
+    b'{"key":"site","node":"site","value":""},{"key":"when","node":"when","value":"today"},'
+    b'{"key":"details","node":"details","value":""}],'
+    b'"stack":[{"node":"language","page":0,"answers":0},{"node":"main","page":0,"answers":0},'
+    b'{"node":"category","page":0,"answers":1}],'
+    b'"ended":false,"reference":null,"resume":null,"previous":{},"changing":false,'
+    b'"narrow":null,"asked":null,"status":null},'
+    b'"text":"1*1*1","reply":"\\n1 \\n2 \\n3 \\n0 Retour\\n0 Rudi\\n0 Back","end":false}'
+)
+_DICTIONARY = _DICTIONARY_1  # the one documents are written with
+_DICTIONARIES = {zlib.adler32(d): d for d in (_DICTIONARY_1,)}
+_FDICT = 0x20  # the zlib header's flag: a dictionary id follows the first two bytes
+
 
 def encode(document: str) -> bytes:
-    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEM_LEVEL)
+    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEM_LEVEL, zdict=_DICTIONARY)
     return packer.compress(document.encode()) + packer.flush()
 
 
 def decode(raw: bytes | str) -> str:
-    # JSON starts with "{"; a zlib stream with its header (b"H" for this window, b"x" for
-    # what earlier versions wrote with the default one, which a session may still hold).
-    if isinstance(raw, bytes) and raw[:1] != b"{":
-        return zlib.decompress(raw).decode()
-    return raw.decode() if isinstance(raw, bytes) else raw
+    """A stored document as JSON text, however it was written: plain JSON (it starts with
+    "{"), zlib with a preset dictionary (named in its header), or zlib without one (the default
+    window, b"x", from earlier versions, or this window, b"H")."""
+    if not isinstance(raw, bytes):
+        return raw
+    if raw[:1] == b"{":
+        return raw.decode()
+    if len(raw) > 6 and raw[1] & _FDICT:
+        dictionary = _DICTIONARIES.get(int.from_bytes(raw[2:6], "big"))
+        if dictionary is None:
+            raise zlib.error("a session document written with an unknown preset dictionary")
+        unpacker = zlib.decompressobj(zdict=dictionary)
+        return (unpacker.decompress(raw) + unpacker.flush()).decode()
+    return zlib.decompress(raw).decode()
 
 
 @dataclass

@@ -399,6 +399,19 @@ def test_a_session_document_is_read_whichever_way_it_was_written(
     assert sessions.decode(document) == document
 
 
+def test_a_session_document_names_its_dictionary_and_an_unknown_one_is_refused() -> None:
+    document = json.dumps({"state": {"node": "site", "answers": []}, "text": "2*1", "end": False})
+    raw = sessions.encode(document)
+    assert raw[1] & 0x20  # zlib's FDICT: the dictionary's Adler-32 follows
+    assert int.from_bytes(raw[2:6], "big") == zlib.adler32(sessions._DICTIONARY)
+    assert sessions.decode(raw) == document
+    # The same document compressed with another dictionary cannot be read as if it were ours.
+    packer = zlib.compressobj(1, zlib.DEFLATED, 12, 4, zdict=b'{"other":"dictionary"}')
+    foreign = packer.compress(document.encode()) + packer.flush()
+    with pytest.raises(zlib.error, match="unknown preset dictionary"):
+        sessions.decode(foreign)
+
+
 def test_a_session_document_is_compressed() -> None:
     document = json.dumps({"text": "1*2*3", "reply": "Chagua jimbo:\n" * 60})
     assert len(sessions.encode(document)) < len(document) // 10
