@@ -287,46 +287,11 @@ def test_a_member_outside_the_area_or_expertise_hears_nothing(
     assert accident.reference in box.to("amani@bunia.example")[0]["Subject"]
 
 
-def test_an_smtp_server_away_fails_the_job_and_spares_the_others(
-    backend: Backend, tmp_path: Path
-) -> None:
+def mail_away(backend: Backend, tmp_path: Path, port: int) -> tuple[Flask, Services]:
+    """An app whose SMTP server is ``port`` (nothing listening there yet), and two Bunia
+    analysts who want new reports at once: one by e-mail, one by SMS."""
     from .conftest import make_app
 
-    app = make_app(
-        backend,
-        tmp_path,
-        web={"argon2": FAST_ARGON2},
-        notify={"email_backend": "smtp", "smtp_port": free_port(), "smtp_timeout": 2},
-    )
-    services: Services = app.extensions[EXTENSION_KEY]
-    people = People(services)
-    bunia = people.org("CSO Bunia", provinces=["CD-IT"])
-    prefer(services, people.user("mail@bunia.example", bunia, "analyst"))
-    prefer(
-        services,
-        people.user("sms@bunia.example", bunia, "analyst"),
-        email=False,
-        sms=True,
-        phone=MEMBER_PHONE,
-    )
-    report = make_report(services, province="CD-IT", territory="CD5405")
-    with app.app_context(), pytest.raises(send.NotSent, match="1 member"):
-        send.new_report(services, report.id)
-    assert len(outbox_rows(services, MEMBER_PHONE)) == 1  # the SMS member was told all the same
-    with services.db.session() as session:
-        mail_user = queries.user_by_email(session, "mail@bunia.example")
-        assert mail_user is not None
-        assert not queries.was_notified(
-            session, mail_user.id, "new_report", f"report:{report.id}", "email"
-        )
-
-
-def test_the_sweep_tries_a_failed_member_again_and_never_announces_an_old_report(
-    backend: Backend, tmp_path: Path
-) -> None:
-    from .conftest import make_app
-
-    port = free_port()  # nothing listens there yet: the mail server is away
     app = make_app(
         backend,
         tmp_path,
@@ -344,6 +309,30 @@ def test_the_sweep_tries_a_failed_member_again_and_never_announces_an_old_report
         sms=True,
         phone=MEMBER_PHONE,
     )
+    return app, services
+
+
+def test_an_smtp_server_away_fails_the_job_and_spares_the_others(
+    backend: Backend, tmp_path: Path
+) -> None:
+    app, services = mail_away(backend, tmp_path, free_port())
+    report = make_report(services, province="CD-IT", territory="CD5405")
+    with app.app_context(), pytest.raises(send.NotSent, match="1 member"):
+        send.new_report(services, report.id)
+    assert len(outbox_rows(services, MEMBER_PHONE)) == 1  # the SMS member was told all the same
+    with services.db.session() as session:
+        mail_user = queries.user_by_email(session, "mail@bunia.example")
+        assert mail_user is not None
+        assert not queries.was_notified(
+            session, mail_user.id, "new_report", f"report:{report.id}", "email"
+        )
+
+
+def test_the_sweep_tries_a_failed_member_again_and_never_announces_an_old_report(
+    backend: Backend, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there yet: the mail server is away
+    app, services = mail_away(backend, tmp_path, port)
     report = make_report(services, province="CD-IT", territory="CD5405")
     old = make_report(services, province="CD-IT", territory="CD5405")
     with services.db.transaction() as session:
