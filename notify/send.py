@@ -90,14 +90,18 @@ def _deliver(
 
 
 class NotSent(RuntimeError):
-    """Some members could not be told (the SMTP server refused, say): the others were, and the
-    job fails so that the worker's log and RQ's failed jobs show it; running it again sends only
-    what is missing."""
+    """Some members could not be told (the SMTP server refused, say): the others were (``sent``
+    messages left), and the work fails so that the worker's log shows it; doing it again sends
+    only what is missing."""
+
+    def __init__(self, message: str, sent: int) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
-def _raise_if(failed: list[int], what: str) -> None:
+def _raise_if(failed: list[int], what: str, sent: int) -> None:
     if failed:
-        raise NotSent(f"{what}: {len(failed)} member(s) not notified")
+        raise NotSent(f"{what}: {len(failed)} member(s) not notified", sent)
 
 
 def _covers(member: Subscriber, report: Report) -> bool:
@@ -138,7 +142,7 @@ def new_report(services: Services, report_id: int) -> int:
         except Exception:
             log.exception("new report %s: notifying member %s failed", report_id, member.user.id)
             failed.append(member.user.id)
-    _raise_if(failed, f"report {report_id}")
+    _raise_if(failed, f"report {report_id}", sent)
     return sent
 
 
@@ -181,7 +185,7 @@ def forwarded(services: Services, event_id: int) -> int:
         except Exception:
             log.exception("forward %s: notifying member %s failed", event_id, member.user.id)
             failed.append(member.user.id)
-    _raise_if(failed, f"forward {event_id}")
+    _raise_if(failed, f"forward {event_id}", sent)
     return sent
 
 

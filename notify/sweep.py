@@ -46,7 +46,8 @@ def announce_new_reports(services: Services) -> int:
                 continue
             try:
                 sent += send.new_report(services, report_id)
-            except Exception:  # send.NotSent (logged member by member there) or the database
+            except Exception as failure:  # send.NotSent (logged member by member) or the database
+                sent += failure.sent if isinstance(failure, send.NotSent) else 0
                 if now - created_at < RETRY_FOR:
                     _put_back(services, report_id)
                     retrying = True

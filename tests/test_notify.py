@@ -347,7 +347,7 @@ def test_the_sweep_tries_a_failed_member_again_and_never_announces_an_old_report
             return row.notify_pending
 
     with app.app_context():
-        sweep.announce_new_reports(services)  # the SMS member's queued; the e-mail failed
+        assert sweep.announce_new_reports(services) == 1  # the SMS queued; the e-mail failed
     assert pending(report.id)  # put back for the e-mail member
     assert not pending(old.id)  # claimed, and not announced: a day late is not news
     assert len(outbox_rows(services, MEMBER_PHONE)) == 1

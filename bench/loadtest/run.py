@@ -194,10 +194,14 @@ class CpuMeter:
         into.update({part: after[part] - before.get(part, 0.0) for part in after})
 
 
+def cpu_per_hop(used: dict[str, float], hops: int) -> float:
+    """µs of CPU per hop, all the measured processes together."""
+    return sum(used.values()) / hops * 1e6
+
+
 def cpu_line(label: str, used: dict[str, float], hops: int) -> str:
     parts = "  ".join(f"{part} {seconds / hops * 1e6:6.0f}" for part, seconds in used.items())
-    total = sum(used.values()) / hops * 1e6
-    return f"  {label:22} {parts}  total {total:6.0f} µs of CPU per hop"
+    return f"  {label:22} {parts}  total {cpu_per_hop(used, hops):6.0f} µs of CPU per hop"
 
 
 # wrk ------------------------------------------------------------------------------------------
@@ -346,10 +350,6 @@ class Round:
     def ratio(self) -> float:
         return float(self.service["rate"] / self.minimal["rate"])
 
-    @staticmethod
-    def cpu_per_hop(used: dict[str, float], figures: dict[str, Any]) -> float:
-        return float(sum(used.values()) / figures["requests"] * 1e6)
-
 
 def closed_loop_round(
     n: int,
@@ -483,9 +483,9 @@ def main() -> int:
             for n, one in enumerate(rounds):
                 say(
                     f"  round {n + 1}: minimal {one.minimal['rate']:5.0f} hops/s "
-                    f"({one.cpu_per_hop(one.minimal_cpu, one.minimal):4.0f} µs CPU), service "
-                    f"{one.service['rate']:5.0f} hops/s "
-                    f"({one.cpu_per_hop(one.service_cpu, one.service):4.0f} µs CPU): "
+                    f"({cpu_per_hop(one.minimal_cpu, one.minimal['requests']):4.0f} µs CPU), "
+                    f"service {one.service['rate']:5.0f} hops/s "
+                    f"({cpu_per_hop(one.service_cpu, one.service['requests']):4.0f} µs CPU): "
                     f"ratio {one.ratio:.2f}"
                 )
             # The round of the median ratio (the machine's speed drifts between runs: a ratio
