@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import lz4.block
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -382,12 +383,19 @@ def test_sessions_of_one_app_do_not_leak_into_another(
         assert services.sessions.load("ussd", key, UssdSession.from_json) is None
 
 
+def _zlib_with_dictionary(document: str) -> bytes:
+    """How the previous version wrote a document: zlib, a 4 KB window, the preset dictionary."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 12, 4, zdict=sessions._DICTIONARY_1)
+    return packer.compress(document.encode()) + packer.flush()
+
+
 @pytest.mark.parametrize(
     "written",
     [
         pytest.param(lambda doc: doc.encode(), id="plain JSON (before compression)"),
         pytest.param(lambda doc: zlib.compress(doc.encode(), 1), id="zlib, default window"),
-        pytest.param(sessions.encode, id="zlib"),
+        pytest.param(_zlib_with_dictionary, id="zlib with the dictionary"),
+        pytest.param(sessions.encode, id="lz4"),
     ],
 )
 def test_a_session_document_is_read_whichever_way_it_was_written(
@@ -402,10 +410,18 @@ def test_a_session_document_is_read_whichever_way_it_was_written(
 def test_a_session_document_names_its_dictionary_and_an_unknown_one_is_refused() -> None:
     document = json.dumps({"state": {"node": "site", "answers": []}, "text": "2*1", "end": False})
     raw = sessions.encode(document)
-    assert raw[1] & 0x20  # zlib's FDICT: the dictionary's Adler-32 follows
-    assert int.from_bytes(raw[2:6], "big") == zlib.adler32(sessions._DICTIONARY)
+    assert raw[:2] == b"L\x01"  # LZ4, dictionary number 1
     assert sessions.decode(raw) == document
-    # The same document compressed with another dictionary cannot be read as if it were ours.
+    # Without the dictionary the block does not even decompress: it is written against it.
+    with pytest.raises(lz4.block.LZ4BlockError):
+        lz4.block.decompress(raw[2:])
+    # A document naming a dictionary this version does not have is refused, not misread.
+    with pytest.raises(sessions.UnreadableDocument, match="unknown dictionary"):
+        sessions.decode(b"L\x09" + raw[2:])
+    # zlib (the previous version's format): the dictionary's Adler-32 is in the header.
+    old = _zlib_with_dictionary(document)
+    assert old[1] & 0x20  # zlib's FDICT
+    assert int.from_bytes(old[2:6], "big") == zlib.adler32(sessions._DICTIONARY_1)
     packer = zlib.compressobj(1, zlib.DEFLATED, 12, 4, zdict=b'{"other":"dictionary"}')
     foreign = packer.compress(document.encode()) + packer.flush()
     with pytest.raises(zlib.error, match="unknown preset dictionary"):
