@@ -313,16 +313,14 @@ class Conversations:
 
     def remembered_language(self, caller: Caller) -> str | None:
         """The language this phone chose in an earlier conversation, on either channel."""
-        with self.services.db.single_statements() as connection:
-            return queries.language_for(connection, caller.phone_hash)
+        return queries.language_at_once(self.services.db, caller.phone_hash)
 
     def remember_language(self, caller: Caller, language: str) -> None:
         """A language chosen on a USSD hop: one statement of its own, outside any transaction
         (Redis caches it in the hop's own round trip)."""
-        with self.services.db.single_statements() as connection:
-            operations.remember_language(
-                connection, caller.phone_hash, language, self.services.clock.now()
-            )
+        operations.remember_language_at_once(
+            self.services.db, caller.phone_hash, language, self.services.clock.now()
+        )
 
     @contextmanager
     def transaction(self, caller: Caller, stored: list[int] | None = None) -> Iterator[TurnWrites]:

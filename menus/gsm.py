@@ -22,6 +22,7 @@ EXTENSION = "\f^{}\\[~]|€"
 _SAFE_BASIC = frozenset(BASIC) - {"\x1b", "Ç", "ç"}
 _EXTENSION = frozenset(EXTENSION)
 _EXTENSION_CHARS = tuple(_EXTENSION)
+_SENDABLE = _SAFE_BASIC | _EXTENSION
 
 # Common characters outside the alphabet with the replacement a reader expects. Anything not
 # listed falls back to its decomposition without accents, then to "?".
@@ -94,7 +95,8 @@ SEGMENT_UCS2_CONCAT = 67
 
 def is_gsm(text: str) -> bool:
     """True when every character is in the basic or extension table (ç/Ç excluded, see above)."""
-    return all(ch in _SAFE_BASIC or ch in _EXTENSION for ch in text)
+    # One set test in C: a generator over the characters was a twentieth of a hop's engine time.
+    return _SENDABLE.issuperset(text)
 
 
 def length(text: str) -> int:

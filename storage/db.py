@@ -10,7 +10,7 @@ must tell the reporter "try again" well within that, not hold a worker until it 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +168,31 @@ class Database:
         never a report."""
         with self.single_statement_engine().connect() as connection:
             yield connection
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def single_row(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """PostgreSQL only: ``sql``, in the driver's own style (``%(name)s``), as one statement
+        on a ``single_statements`` connection, straight through the driver; the first row it
+        returns, or None. For a USSD hop's language lookup and choice: SQLAlchemy's Connection
+        and Result around one statement cost as much CPU as the statement's own round trip
+        (110 against 51 µs). Pooled as ever (the idle check included); a connection whose
+        statement failed for the server's or the link's sake is dropped from the pool."""
+        fairy = self.single_statement_engine().raw_connection()
+        try:
+            cursor = fairy.cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchone() if cursor.description is not None else None
+            finally:
+                cursor.close()
+        except self.engine.dialect.loaded_dbapi.OperationalError as exc:
+            fairy.invalidate(exc)
+            raise
+        finally:
+            fairy.close()
 
     def single_statement_engine(self) -> Engine:
         """``single_statements``' engine (made at first use)."""

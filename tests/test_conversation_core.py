@@ -42,6 +42,15 @@ def counted(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
         send(self, command, *args, **kwargs)  # type: ignore[no-untyped-call]  # unannotated
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", one_trip)
+    # On PostgreSQL a hop's single statements go straight through the driver
+    # (``Database.single_row``), past SQLAlchemy's events: each call is one statement.
+    single_row = services.db.single_row
+
+    def one_statement(*args: Any, **kwargs: Any) -> Any:
+        counts["sql"] += 1
+        return single_row(*args, **kwargs)
+
+    monkeypatch.setattr(services.db, "single_row", one_statement)
     # Both pools: transactions, and the single statements in autocommit (on PostgreSQL an
     # engine of its own; on SQLite the same one).
     single = services.db.single_statement_engine()

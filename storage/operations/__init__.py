@@ -35,6 +35,7 @@ from .intake import (
     record_sms_incoming,
     record_ussd_session_end,
     remember_language,
+    remember_language_at_once,
     report_columns,
     store_report,
 )
@@ -160,6 +161,7 @@ __all__ = [
     "rehash_password",
     "release_stuck_outbox_messages",
     "remember_language",
+    "remember_language_at_once",
     "report_columns",
     "revoke_api_token",
     "rollback_edit",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from menus import contract
 from menus.contract import CATEGORY, DATE, DETAILS, PROVINCE, SITE, SUBCATEGORY, TERRITORY, WHEN
 
+from ..db import Database
 from ..models import Report, Reporter, SmsIncoming, UssdSessionLog
 from ..phones import PhoneVault
 
@@ -171,8 +172,7 @@ def create_report(session: Session, submission: Submission, **options: Any) -> t
     return report, created
 
 
-# On a USSD hop, on PostgreSQL: the statement as the driver takes it (see
-# ``queries.intake.language_for``).
+# On a USSD hop, on PostgreSQL: the statement as the driver takes it (``Database.single_row``).
 _REMEMBER_PG = (
     "INSERT INTO reporters (phone_hash, language, updated_at)"
     " VALUES (%(phone_hash)s, %(language)s, %(updated_at)s)"
@@ -184,13 +184,9 @@ _REMEMBER_PG = (
 def remember_language(
     session: Session | Connection, phone_hash: str, language: str, now: datetime
 ) -> None:
-    """One statement (an upsert), not a read then a write: the language choice is on a USSD hop
-    (there, on a connection in autocommit: ``Database.single_statements``)."""
+    """One statement (an upsert), not a read then a write."""
     values = {"phone_hash": phone_hash, "language": language, "updated_at": now}
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    if isinstance(session, Connection) and dialect.name == "postgresql":
-        session.exec_driver_sql(_REMEMBER_PG, values)
-        return
     upsert = (
         postgresql_insert(Reporter) if dialect.name == "postgresql" else sqlite_insert(Reporter)
     ).values(**values)
@@ -200,6 +196,18 @@ def remember_language(
             set_={"language": language, "updated_at": now},
         )
     )
+
+
+def remember_language_at_once(db: Database, phone_hash: str, language: str, now: datetime) -> None:
+    """``remember_language`` as one statement of its own, outside any transaction: the language
+    choice is on a USSD hop (``Database.single_statements``)."""
+    if db.on_postgresql:
+        db.single_row(
+            _REMEMBER_PG, {"phone_hash": phone_hash, "language": language, "updated_at": now}
+        )
+        return
+    with db.single_statements() as connection:
+        remember_language(connection, phone_hash, language, now)
 
 
 def record_ussd_session_end(session: Session, **fields: Any) -> UssdSessionLog:

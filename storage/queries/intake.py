@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from ..db import Database
 from ..models import Report, Reporter, SmsIncoming
 
 EXPORT_FIELDS = (
@@ -39,10 +40,16 @@ _LANGUAGE_PG = "SELECT language FROM reporters WHERE phone_hash = %(phone_hash)s
 
 
 def language_for(session: Session | Connection, phone_hash: str) -> str | None:
-    if isinstance(session, Connection) and session.dialect.name == "postgresql":
-        found = session.exec_driver_sql(_LANGUAGE_PG, {"phone_hash": phone_hash}).scalar()
-        return None if found is None else str(found)
     return session.scalar(select(Reporter.language).where(Reporter.phone_hash == phone_hash))
+
+
+def language_at_once(db: Database, phone_hash: str) -> str | None:
+    """``language_for`` as one statement of its own, outside any transaction (a USSD hop's)."""
+    if db.on_postgresql:
+        row = db.single_row(_LANGUAGE_PG, {"phone_hash": phone_hash})
+        return None if row is None else str(row[0])
+    with db.single_statements() as connection:
+        return language_for(connection, phone_hash)
 
 
 def recent_reports(session: Session, limit: int = 50) -> list[Report]:
