@@ -153,9 +153,10 @@ class UnreadableDocument(ValueError):
 
 
 def encode(document: str) -> bytes:
-    return _LZ4_HEADER + lz4.block.compress(
+    block: bytes = lz4.block.compress(
         document.encode(), store_size=True, dict=_LZ4_DICTIONARIES[_WRITE_WITH]
     )
+    return _LZ4_HEADER + block
 
 
 def decode(raw: bytes | str) -> str:
@@ -171,7 +172,8 @@ def decode(raw: bytes | str) -> str:
         dictionary = _LZ4_DICTIONARIES.get(raw[1]) if len(raw) > 2 else None
         if dictionary is None:
             raise UnreadableDocument("a session document written with an unknown dictionary")
-        return lz4.block.decompress(raw[2:], dict=dictionary).decode()
+        document: bytes = lz4.block.decompress(raw[2:], dict=dictionary)
+        return document.decode()
     if len(raw) > 6 and raw[1] & _FDICT:
         zdict = _DICTIONARIES.get(int.from_bytes(raw[2:6], "big"))
         if zdict is None:
