@@ -14,6 +14,7 @@ from redis.connection import AbstractConnection
 from sqlalchemy import event, select
 
 from channels import setup
+from channels.conversation import Conversations
 from outbox import dispatch
 from services import Services
 from storage import operations
@@ -153,3 +154,16 @@ def test_the_caller_is_pseudonymised_once_and_never_shown(app: Flask, services: 
     assert caller.network_code is None
     assert "812345678" not in repr(caller)
     assert caller.conversation_key("ATXid_1") == "sms:africastalking:ATXid_1"
+
+
+def test_a_callers_phone_is_its_e164_form_however_the_gateway_wrote_it(
+    services: Services,
+) -> None:
+    # The hash is cached per number as sent; a number sent in E.164 is not parsed again for a
+    # report's encrypted copy, and one sent otherwise still is: both give the same E.164 form.
+    conversations = Conversations(services)
+    for sent in ("+243812345678", "0812345678", "243812345678") * 2:
+        caller = conversations.caller("ussd", "africastalking", sent, "")
+        assert caller.phone == "+243812345678"
+        assert caller.phone_hash == services.vault.hash("+243812345678")
+        assert caller.canonical is (sent == "+243812345678")
