@@ -19,6 +19,7 @@ earlier versions, are still read.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import zlib
@@ -32,6 +33,8 @@ import redis
 
 from .lean_scripts import LeanScripts
 from .limits import LUA_HELPERS, Limit, Windows
+
+log = logging.getLogger(__name__)
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -141,6 +144,7 @@ _DICTIONARY_1 = (
 _LZ4_DICTIONARIES = {1: _DICTIONARY_1}
 _WRITE_WITH = 1  # the dictionary documents are written with
 _LZ4_HEADER = bytes((_LZ4_MARK, _WRITE_WITH))
+_LARGEST = 1 << 20  # a session document is a few KB at most; a larger stated size is damage
 
 # Read only: documents written by earlier versions, zlib with this dictionary (named by its
 # Adler-32 in the zlib header) or with none.
@@ -149,7 +153,7 @@ _FDICT = 0x20  # the zlib header's flag: a dictionary id follows the first two b
 
 
 class UnreadableDocument(ValueError):
-    """A stored document in no format this version reads (an unknown dictionary)."""
+    """A stored document this version cannot read: an unknown dictionary, or damaged bytes."""
 
 
 def encode(document: str) -> bytes:
@@ -165,22 +169,42 @@ def decode(raw: bytes | str) -> str:
     versions, zlib with a preset dictionary (named in its header) or without one."""
     if not isinstance(raw, bytes):
         return raw
-    first = raw[:1]
-    if first == b"{":
-        return raw.decode()
-    if first == b"L":
-        dictionary = _LZ4_DICTIONARIES.get(raw[1]) if len(raw) > 2 else None
-        if dictionary is None:
-            raise UnreadableDocument("a session document written with an unknown dictionary")
-        document: bytes = lz4.block.decompress(raw[2:], dict=dictionary)
-        return document.decode()
-    if len(raw) > 6 and raw[1] & _FDICT:
-        zdict = _DICTIONARIES.get(int.from_bytes(raw[2:6], "big"))
-        if zdict is None:
-            raise zlib.error("a session document written with an unknown preset dictionary")
-        unpacker = zlib.decompressobj(zdict=zdict)
-        return (unpacker.decompress(raw) + unpacker.flush()).decode()
-    return zlib.decompress(raw).decode()
+    try:
+        first = raw[:1]
+        if first == b"{":
+            return raw.decode()
+        if first == b"L":
+            dictionary = _LZ4_DICTIONARIES.get(raw[1]) if len(raw) > 2 else None
+            if dictionary is None:
+                raise UnreadableDocument("a session document written with an unknown dictionary")
+            if int.from_bytes(raw[2:6], "little") > _LARGEST:  # damaged: never allocate it
+                raise UnreadableDocument(f"a damaged session document (size {raw[2:6]!r})")
+            document: bytes = lz4.block.decompress(raw[2:], dict=dictionary)
+            return document.decode()
+        if len(raw) > 6 and raw[1] & _FDICT:
+            zdict = _DICTIONARIES.get(int.from_bytes(raw[2:6], "big"))
+            if zdict is None:
+                raise UnreadableDocument(
+                    "a session document written with an unknown preset dictionary"
+                )
+            unpacker = zlib.decompressobj(zdict=zdict)
+            return (unpacker.decompress(raw) + unpacker.flush()).decode()
+        return zlib.decompress(raw).decode()
+    except UnreadableDocument:
+        raise
+    except (zlib.error, lz4.block.LZ4BlockError, ValueError) as exc:  # ValueError: bad UTF-8 too
+        raise UnreadableDocument(f"a damaged session document ({exc})") from exc
+
+
+def _readable(raw: bytes | str) -> str | None:
+    """``decode``, or None for a document this version cannot read (logged): it counts as no
+    conversation, as a record that does not parse does (``channels/sessions.py``), so that the
+    reporter hears "please dial again" rather than an error on every hop until it expires."""
+    try:
+        return decode(raw)
+    except UnreadableDocument as exc:
+        log.warning("unreadable session document ignored: %s", exc)
+        return None
 
 
 @dataclass
@@ -248,7 +272,8 @@ class SessionStore:
     ) -> D | None:
         """The conversation's record, as ``read`` makes it from the stored JSON; None if none."""
         raw = self.redis.get(self._key(channel, "s", conversation))
-        return read(decode(raw)) if raw else None
+        document = _readable(raw) if raw else None
+        return read(document) if document is not None else None
 
     def delete(self, channel: str, conversation: str) -> None:
         self.redis.delete(self._key(channel, "s", conversation))
@@ -262,9 +287,10 @@ class SessionStore:
             return None
         session_id = pointer.decode() if isinstance(pointer, bytes) else str(pointer)
         raw = self.redis.get(self._key(channel, "s", session_id))
-        if not raw:
+        document = _readable(raw) if raw else None
+        if document is None:
             return None
-        return ResumePoint(state=json.loads(decode(raw))["state"], session_id=session_id)
+        return ResumePoint(state=json.loads(document)["state"], session_id=session_id)
 
     def remember_language(self, phone_hash: str, language: str | None) -> None:
         self.redis.set(self.language_key(phone_hash), language or NO_LANGUAGE, ex=LANGUAGE_TTL)
@@ -332,14 +358,14 @@ class SessionStore:
             cached = found[3].decode() if found[3] else None
             raise OverLimit(limit, bool(found[2]), cached)
         if found[1]:
-            return OpenedTurn(token, decode(found[1]), int(found[2]))
+            return OpenedTurn(token, _readable(found[1]), int(found[2]))
         pointer, resumed, language = found[3], found[4], found[5]
         return OpenedTurn(
             token,
             None,
             int(found[2]),
             resume_session=pointer.decode() if pointer else None,
-            resume_document=decode(resumed) if resumed else None,
+            resume_document=_readable(resumed) if resumed else None,
             language=language.decode() if language else None,
         )
 

@@ -424,8 +424,43 @@ def test_a_session_document_names_its_dictionary_and_an_unknown_one_is_refused()
     assert int.from_bytes(old[2:6], "big") == zlib.adler32(sessions._DICTIONARY_1)
     packer = zlib.compressobj(1, zlib.DEFLATED, 12, 4, zdict=b'{"other":"dictionary"}')
     foreign = packer.compress(document.encode()) + packer.flush()
-    with pytest.raises(zlib.error, match="unknown preset dictionary"):
+    with pytest.raises(sessions.UnreadableDocument, match="unknown preset dictionary"):
         sessions.decode(foreign)
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        pytest.param(b"L\x01" + b"\xff" * 40, id="lz4, a size too large to allocate"),
+        pytest.param(b"L\x01" + (50).to_bytes(4, "little") + b"\xff" * 40, id="lz4"),
+        pytest.param(b"x\x01" + b"\xff" * 40, id="zlib"),
+        pytest.param(b'{"state": "\xff"}', id="JSON not UTF-8"),
+    ],
+)
+def test_a_damaged_session_document_is_unreadable_not_an_error_of_its_own(damaged: bytes) -> None:
+    with pytest.raises(sessions.UnreadableDocument, match="damaged"):
+        sessions.decode(damaged)
+
+
+def test_a_session_this_version_cannot_read_ends_cleanly(
+    client: FlaskClient, services: Services
+) -> None:
+    # A document from a newer version (a dictionary this one lacks), or damaged: the reporter
+    # hears "please dial again" in their language, at once, and nothing is stored; the lock is
+    # free for the next request (it was held until it expired, with "unavailable" meanwhile).
+    phone = Phone(client, "ATUid_unreadable")
+    phone.send("2", "1", "1", "1")  # French, report, accident, collapse
+    key = services.sessions._key("ussd", "s", "africastalking:ATUid_unreadable")
+    written = services.redis.get(key)
+    assert isinstance(written, bytes) and written[:2] == b"L\x01"
+    services.redis.set(key, b"L\x09" + written[2:])
+    assert phone.send("4") == (
+        "END Désolé, la session a été interrompue. Composez à nouveau le code."
+    )
+    assert phone.send("4").startswith("END ")  # a retry: answered, not "busy"
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0
+    assert Phone(client, "ATUid_unreadable_2").dial().startswith("CON Kufatilia: signaler")
 
 
 def test_a_session_document_is_compressed() -> None:
