@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -350,6 +351,33 @@ class Round:
     def ratio(self) -> float:
         return float(self.service["rate"] / self.minimal["rate"])
 
+    def cpu(self) -> tuple[float, float]:
+        """µs of CPU per hop: the minimal hop's, the service's."""
+        return (
+            cpu_per_hop(self.minimal_cpu, self.minimal["requests"]),
+            cpu_per_hop(self.service_cpu, self.service["requests"]),
+        )
+
+
+# A round in which one server's CPU per hop is this far above its median over the rounds was
+# disturbed by something else on the machine (seen: the minimal hop at 930-945 µs and half its
+# hops/s, against 600-670 in the rounds around it, which made the ratio 1.6-1.7).
+DISTURBED = 1.25
+
+
+def disturbed(rounds: list[Round]) -> dict[int, str]:
+    """The rounds to leave out of the median, by index, each with the reason."""
+    found: dict[int, str] = {}
+    for side, label in ((0, "minimal hop"), (1, "service")):
+        costs = [one.cpu()[side] for one in rounds]
+        median = statistics.median(costs)
+        for n, cost in enumerate(costs):
+            if cost > DISTURBED * median:
+                found[n] = (
+                    f"the {label} at {cost:.0f} µs of CPU per hop, {cost / median:.2f} × its median"
+                )
+    return found
+
 
 def closed_loop_round(
     n: int,
@@ -480,17 +508,22 @@ def main() -> int:
             ]  # fmt: skip
             say("\nclosed loop (each connection sends its next hop as soon as it has the answer)")
             say(f"  {args.rounds} rounds, each the minimal hop then the service, back to back:")
+            left_out = disturbed(rounds) if len(rounds) >= 3 else {}
             for n, one in enumerate(rounds):
+                minimal_cost, service_cost = one.cpu()
                 say(
                     f"  round {n + 1}: minimal {one.minimal['rate']:5.0f} hops/s "
-                    f"({cpu_per_hop(one.minimal_cpu, one.minimal['requests']):4.0f} µs CPU), "
+                    f"({minimal_cost:4.0f} µs CPU), "
                     f"service {one.service['rate']:5.0f} hops/s "
-                    f"({cpu_per_hop(one.service_cpu, one.service['requests']):4.0f} µs CPU): "
+                    f"({service_cost:4.0f} µs CPU): "
                     f"ratio {one.ratio:.2f}"
+                    + (f"  (disturbed, left out: {left_out[n]})" if n in left_out else "")
                 )
             # The round of the median ratio (the machine's speed drifts between runs: a ratio
-            # of two runs far apart in time measures the drift as much as the service).
-            middle = sorted(rounds, key=lambda one: one.ratio)[len(rounds) // 2]
+            # of two runs far apart in time measures the drift as much as the service), over the
+            # rounds no other work on the machine disturbed.
+            counted = [one for n, one in enumerate(rounds) if n not in left_out]
+            middle = sorted(counted, key=lambda one: one.ratio)[len(counted) // 2]
             minimal, service = middle.minimal, middle.service
             say(f"  the median round (ratio {middle.ratio:.2f}):")
             say(line("bare Flask hello", hello, "req/s"))
@@ -501,8 +534,10 @@ def main() -> int:
                 f"{'':11}p99 {service['submit_p99']:6.2f} ms  ({service['submit_n']} sessions)"
             )
             say(
-                f"  ratio: service / minimal hop = {middle.ratio:.2f} (median of {len(rounds)}: "
-                f"{', '.join(f'{one.ratio:.2f}' for one in rounds)}); "
+                f"  ratio: service / minimal hop = {middle.ratio:.2f} (median of {len(counted)}: "
+                f"{', '.join(f'{one.ratio:.2f}' for one in counted)}"
+                + (f"; {len(left_out)} disturbed round(s) left out" if left_out else "")
+                + "); "
                 f"service / hello = {service['rate'] / hello['rate']:.2f}; "
                 f"minimal / hello = {minimal['rate'] / hello['rate']:.2f}"
             )
