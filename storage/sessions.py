@@ -173,7 +173,7 @@ def decode(raw: bytes | str) -> str:
         first = raw[:1]
         if first == b"{":
             return raw.decode()
-        if first == b"L":
+        if first == _LZ4_HEADER[:1]:
             dictionary = _LZ4_DICTIONARIES.get(raw[1]) if len(raw) > 2 else None
             if dictionary is None:
                 raise UnreadableDocument("a session document written with an unknown dictionary")
