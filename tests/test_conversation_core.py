@@ -17,7 +17,7 @@ from channels import setup
 from channels.conversation import Conversations
 from outbox import dispatch
 from services import Services
-from storage import operations
+from storage import lean_scripts, operations
 from storage.limits import RateLimits, Windows
 from storage.models import OutboxMessage
 
@@ -34,7 +34,7 @@ def counted(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
         counts["sql"] += 1
 
     # At the socket: every write of one or more commands to Redis is one round trip, whether
-    # it comes through redis-py's client, a pipeline or the hop's own lean scripts.
+    # it comes through redis-py's client or a pipeline...
     send = AbstractConnection.send_packed_command
 
     def one_trip(self: AbstractConnection, command: Any, *args: Any, **kwargs: Any) -> None:
@@ -43,6 +43,15 @@ def counted(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
         send(self, command, *args, **kwargs)  # type: ignore[no-untyped-call]  # unannotated
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", one_trip)
+    # ...or the hop's own lean scripts, which write to the socket themselves.
+    exchange = lean_scripts._exchange
+
+    def one_exchange(connection: AbstractConnection, command: bytes) -> Any:
+        counts["redis"] += 1
+        counts["commands"].append([command])
+        return exchange(connection, command)
+
+    monkeypatch.setattr(lean_scripts, "_exchange", one_exchange)
     # On PostgreSQL a hop's single statements go straight through the driver
     # (``Database.single_row``), past SQLAlchemy's events: each call is one statement.
     single_row = services.db.single_row
