@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .names import Names
 
@@ -120,6 +120,12 @@ class Tree:
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """What the engine works out once for this tree and keeps (``menus.views``: screens
+        and choices). The tree never changes, so neither does anything worked out from it."""
+        return {}
 
     @cached_property
     def after_text(self) -> dict[str, int]:

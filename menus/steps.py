@@ -9,6 +9,7 @@ short hint in the reporter's language.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -254,7 +255,7 @@ def _choice_hint(tree: Tree, node: Node, lang: str, ctx: Context, message: str) 
     return ctx.catalog.gettext(lang, message)
 
 
-def _pick(text: str, available: list[Choice]) -> int | None:
+def _pick(text: str, available: Sequence[Choice]) -> int | None:
     """The position a number picks among the choices on screen."""
     number = int(text) if _NUMBER.match(text) else 0
     return number - 1 if 1 <= number <= len(available) else None

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from . import gsm
 from .context import Context
@@ -51,6 +51,8 @@ from .render import Footer, Layout, fit_lines, layout, page_count
 from .state import CANCELLED_NODE, CHANGE_NODE, DISCARD_NODE, RESUME_NODE, STATUS_NODE, State
 from .tokens import BACK, MAX_CHOICES, MORE
 
+T = TypeVar("T")
+
 PLACEHOLDER = re.compile(r"\{([\w|]+)\}")  # {key} or {first|fallback}
 # How much of an earlier answer "1 Keep: ..." shows: enough to recognise it, little enough to fit.
 KEEP_PREVIEW = 24
@@ -88,11 +90,50 @@ def list_params(node: Node, values: dict[str, str]) -> dict[str, str]:
     return {param: values.get(key, "") for param, key in node.params}
 
 
-def choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
+# Screens and choices are worked out once per tree and kept on it (``Tree.memo``): a node's
+# screen is the same for every reporter who reaches it the same way (same language, same list,
+# same limits), and making it again cost a hop about half of the engine's time. Kept: up to this
+# many, then forgotten all at once (the keys are few: nodes x languages x lists x limits).
+MEMO_ENTRIES = 4096
+PAGES_KEPT = 64  # a view's laid-out pages
+
+
+def _remember(tree: Tree, key: tuple[Any, ...], made: T) -> T:
+    memo = tree.memo
+    if len(memo) >= MEMO_ENTRIES:
+        memo.clear()
+    memo[key] = made
+    return made
+
+
+def _list_key(node: Node, state: State, ctx: Context) -> tuple[str, ...]:
+    """What a list node's items depend on: the earlier answers its source is filtered by."""
+    if node.kind != "list" or not node.params or node.source not in ctx.datasets:
+        return ()
+    values = state.values()
+    return tuple(values.get(key, "") for _, key in node.params)
+
+
+def choices(tree: Tree, node: Node, state: State, ctx: Context) -> tuple[Choice, ...]:
     """Every choice the node offers in this state, before a typed name narrows them."""
     lang = language_of(tree, state)
+    key = (
+        "choices",
+        node.id,
+        lang,
+        _list_key(node, state, ctx),
+        ctx.offer_sms_reference,
+        ctx.datasets,
+    )
+    found = tree.memo.get(key)
+    if found is None:
+        found = _remember(tree, key, _choices(tree, node, state, ctx, lang))
+    return found
+
+
+def _choices(tree: Tree, node: Node, state: State, ctx: Context, lang: str) -> tuple[Choice, ...]:
     if node.kind == "language":
-        return [Choice(label=tree.language_names[code], value=code) for code in tree.languages]
+        return tuple(Choice(label=tree.language_names[code], value=code) for code in tree.languages)
     found: list[Choice] = []
     if node.kind == "list" and node.source in ctx.datasets:
         params = list_params(node, state.values())
@@ -106,15 +147,15 @@ def choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
             for o in node.options
             if ctx.offer_sms_reference or not o.send_reference
         ]
-    return found[:MAX_CHOICES]
+    return tuple(found[:MAX_CHOICES])
 
 
-def shown_choices(tree: Tree, node: Node, state: State, ctx: Context) -> list[Choice]:
+def shown_choices(tree: Tree, node: Node, state: State, ctx: Context) -> tuple[Choice, ...]:
     """The choices on screen, numbered from 1: all of them, or those a typed name matched."""
     found = choices(tree, node, state, ctx)
     if state.narrow is None:
         return found
-    return [found[i] for i in state.narrow if 0 <= i < len(found)]
+    return tuple(found[i] for i in state.narrow if 0 <= i < len(found))
 
 
 def keep_token(node: Node) -> str:
@@ -148,6 +189,10 @@ class View:
     footer: Footer
     limit: int
     reserve: int = 0
+    # Its pages as laid out so far, by (page, hint): a view kept on its tree lays each out once.
+    laid_out: dict[tuple[int, str | None], Layout] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def pages(self) -> int:
         return page_count(
@@ -155,16 +200,21 @@ class View:
         )
 
     def render(self, page: int, hint: str | None = None) -> Layout:
-        return layout(
-            header=self.header,
-            lines=self.lines,
-            footer=self.footer,
-            back=self.back,
-            page=page,
-            limit=self.limit,
-            hint=hint,
-            reserve=self.reserve,
-        )
+        found = self.laid_out.get((page, hint))
+        if found is None:
+            found = layout(
+                header=self.header,
+                lines=self.lines,
+                footer=self.footer,
+                back=self.back,
+                page=page,
+                limit=self.limit,
+                hint=hint,
+                reserve=self.reserve,
+            )
+            if len(self.laid_out) < PAGES_KEPT:  # hints are few; a page number may be anything
+                self.laid_out[(page, hint)] = found
+        return found
 
 
 # The longest example a "write the year too" hint can show.
@@ -246,6 +296,30 @@ def _input_lines(tree: Tree, node: Node, state: State, lang: str, ctx: Context) 
 
 
 def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = None) -> View:
+    """The node's screen before pagination: made once per tree for each way of reaching it,
+    except where it shows the reporter's own answers (the confirmation, an earlier typed answer
+    offered to keep) or a typed name's matches."""
+    if node.kind == "confirm" or state.narrow is not None or kept(state, node) is not None:
+        return _view(tree, node, state, ctx, hint)
+    key = (
+        "view",
+        node.id,
+        language_of(tree, state),
+        bool(state.stack),
+        _list_key(node, state, ctx),
+        ctx.limit,
+        ctx.stretch_limit,
+        ctx.offer_sms_reference,
+        ctx.catalog,
+        ctx.datasets,
+    )
+    found = tree.memo.get(key)
+    if found is None:
+        found = _remember(tree, key, _view(tree, node, state, ctx, hint))
+    return found
+
+
+def _view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None) -> View:
     lang = language_of(tree, state)
     foot = footer(ctx, lang)
     back = bool(state.stack) or state.narrow is not None

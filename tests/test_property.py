@@ -4,6 +4,7 @@ given, and every screen stays within the limit and the GSM 7-bit alphabet."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from menus import engine, gsm
+from menus import engine, gsm, views
 from menus.datasets import load_default_datasets
 from menus.engine import Context, Outcome, ReportSubmitted
 from menus.i18n import Catalog
@@ -103,6 +104,11 @@ def _walk(tree: Tree, ctx: Context, first: Outcome, inputs: list[str], limit: in
         following = engine.step(tree, outcome.state, text, ctx)
         assert _snapshot(outcome.state) == before, "step mutated its input state"
         _check_screen(tree, ctx, following, limit)
+        # Screens are kept on the tree (``Tree.memo``), and ``TREE`` serves every example here
+        # as a process's tree serves every reporter: the same step on a copy that has kept
+        # nothing yet must give the same screen, never one kept from another walk.
+        afresh = engine.step(replace(tree), outcome.state, text, ctx)
+        assert (afresh.screen, afresh.state) == (following.screen, following.state)
         # Whatever happened, the state survives the trip through Redis.
         stored = json.loads(json.dumps(following.state.to_dict()))
         assert State.from_dict(stored) == following.state
@@ -143,3 +149,12 @@ def test_any_inputs_after_a_resume_offer(
 def test_any_inputs_in_a_stretched_sms_context(language: str | None, inputs: list[str]) -> None:
     ctx = make_ctx(160, stretch_limit=459)
     _walk(TREE, ctx, engine.start(TREE, ctx, language=language), inputs, 459)
+
+
+def test_a_tree_keeps_a_bounded_number_of_screens() -> None:
+    """Each limit a gateway may ask for is a new key: the memo forgets rather than grows."""
+    tree = replace(TREE)
+    for limit in range(160, 160 + views.MEMO_ENTRIES + 500):
+        engine.start(tree, make_ctx(limit), language="fr")
+        assert len(tree.memo) <= views.MEMO_ENTRIES
+    assert len(tree.memo) > 0
