@@ -34,6 +34,7 @@ typecheck: install
 	$(BIN)/mypy
 
 bench: install
+	$(BIN)/python bench/engine_hop.py
 	$(BIN)/python bench/ussd_hop.py
 	$(BIN)/python bench/sms_hop.py
 	$(BIN)/python bench/tree_publish.py
