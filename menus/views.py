@@ -298,7 +298,8 @@ def _input_lines(tree: Tree, node: Node, state: State, lang: str, ctx: Context) 
 def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = None) -> View:
     """The node's screen before pagination: made once per tree for each way of reaching it,
     except where it shows the reporter's own answers (the confirmation, an earlier typed answer
-    offered to keep) or a typed name's matches."""
+    offered to keep) or a typed name's matches. ``hint`` matters only to the confirmation, whose
+    summary makes room for it; elsewhere the page keeps room for any hint (``reserve``)."""
     if node.kind == "confirm" or state.narrow is not None or kept(state, node) is not None:
         return _view(tree, node, state, ctx, hint)
     key = (

@@ -20,7 +20,8 @@ own parser picks), so callers catch the same exceptions as before.
 The connection is made and handshaken by redis-py (``connect``: the protocol, AUTH, SELECT);
 the command then goes straight to its socket and the reply is read by ``read_reply`` below.
 redis-py's reader (a buffered stream, a readline per element, its timeout and error wrapping)
-cost a hop more CPU than the two replies' own bytes: ~20 µs per reply, against ~5 here.
+cost ~10 µs more per reply (a hop's two scripts in a tight loop: 100-126 µs of client CPU
+with it, 76-111 with ours).
 """
 
 from __future__ import annotations
