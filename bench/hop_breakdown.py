@@ -18,7 +18,6 @@ import importlib
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,10 +29,7 @@ sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "bench"))
 sys.path.insert(0, str(PROJECT / "bench" / "loadtest"))
 
-from hop_profile import bodies, environ  # noqa: E402
-from run import PHONE_KEY, prepare_database  # noqa: E402
-
-from tests.infra.redis_server import RedisServer  # noqa: E402
+from hop_profile import bodies, environ, hop_environment  # noqa: E402
 
 # (module, attribute path): the parts timed.
 PARTS = [
@@ -115,19 +111,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    database_url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest"
-    )
-    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp) / "redis") as server:
-        prepare_database(database_url)
-        os.environ.update(
-            DATABASE_URL=database_url,
-            REDIS_URL=server.url(0),
-            SECRET_KEY="breakdown",
-            PHONE_KEY=PHONE_KEY,
-            KUFATILIA__LOG_LEVEL="WARNING",
-            KUFATILIA__INSTANCE_PATH=str(Path(tmp) / "instance"),
-        )
+    with hop_environment("breakdown"):
         failures = FailureCount()
         logging.getLogger().addHandler(failures)
         timer = Timer()

@@ -16,6 +16,8 @@ import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -67,6 +69,26 @@ def bodies(sessions: int, run: str, first: int = 0) -> list[bytes]:
     return out
 
 
+@contextmanager
+def hop_environment(secret: str) -> Iterator[RedisServer]:
+    """A redis-server of its own and ``BENCH_DATABASE_URL`` reset, in the environment the app
+    reads when it is made: for the length of the block."""
+    database_url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest"
+    )
+    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp) / "redis") as server:
+        prepare_database(database_url)
+        os.environ.update(
+            DATABASE_URL=database_url,
+            REDIS_URL=server.url(0),
+            SECRET_KEY=secret,
+            PHONE_KEY=PHONE_KEY,
+            KUFATILIA__LOG_LEVEL="WARNING",
+            KUFATILIA__INSTANCE_PATH=str(Path(tmp) / "instance"),
+        )
+        yield server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=300)
@@ -84,19 +106,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    database_url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kuf_loadtest"
-    )
-    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp) / "redis") as server:
-        prepare_database(database_url)
-        os.environ.update(
-            DATABASE_URL=database_url,
-            REDIS_URL=server.url(0),
-            SECRET_KEY="profile",
-            PHONE_KEY=PHONE_KEY,
-            KUFATILIA__LOG_LEVEL="WARNING",
-            KUFATILIA__INSTANCE_PATH=str(Path(tmp) / "instance"),
-        )
+    with hop_environment("profile") as server:
         if args.minimal:
             os.environ["MINIMAL_REDIS_URL"] = server.url(1)
             from minimal import create_app as create_minimal

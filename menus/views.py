@@ -98,12 +98,15 @@ MEMO_ENTRIES = 4096
 PAGES_KEPT = 64  # a view's laid-out pages
 
 
-def _remember(tree: Tree, key: tuple[Any, ...], made: T) -> T:
+def _kept(tree: Tree, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """What ``key`` names in the tree's memo, made now if it is not there yet."""
     memo = tree.memo
-    if len(memo) >= MEMO_ENTRIES:
-        memo.clear()
-    memo[key] = made
-    return made
+    found: T | None = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_ENTRIES:
+            memo.clear()
+        found = memo[key] = make()
+    return found
 
 
 def _list_key(node: Node, state: State, ctx: Context) -> tuple[str, ...]:
@@ -125,10 +128,7 @@ def choices(tree: Tree, node: Node, state: State, ctx: Context) -> tuple[Choice,
         ctx.offer_sms_reference,
         ctx.datasets,
     )
-    found = tree.memo.get(key)
-    if found is None:
-        found = _remember(tree, key, _choices(tree, node, state, ctx, lang))
-    return found
+    return _kept(tree, key, lambda: _choices(tree, node, state, ctx, lang))
 
 
 def _choices(tree: Tree, node: Node, state: State, ctx: Context, lang: str) -> tuple[Choice, ...]:
@@ -314,10 +314,7 @@ def view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None = 
         ctx.catalog,
         ctx.datasets,
     )
-    found = tree.memo.get(key)
-    if found is None:
-        found = _remember(tree, key, _view(tree, node, state, ctx, hint))
-    return found
+    return _kept(tree, key, lambda: _view(tree, node, state, ctx, hint))
 
 
 def _view(tree: Tree, node: Node, state: State, ctx: Context, hint: str | None) -> View:
